@@ -1,0 +1,32 @@
+"""gridmap: grid management (网格化管理) and video-network (雪亮工程) analysis.
+
+The library never imports streamlit or folium; map layers live in ``layers``
+and the app in ``app.py``.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    CRSError,
+    DataError,
+    GridmapError,
+    InfeasibleError,
+    ReadError,
+    SchemaError,
+)
+from .crs import metric_crs, to_metric, to_wgs84
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CRSError",
+    "DataError",
+    "GridmapError",
+    "InfeasibleError",
+    "ReadError",
+    "SchemaError",
+    "__version__",
+    "metric_crs",
+    "to_metric",
+    "to_wgs84",
+]
