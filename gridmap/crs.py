@@ -25,12 +25,12 @@ from .coords import COORD_SYSTEMS, out_of_china, transform_lonlat
 
 __all__ = [
     "WGS84",
+    "convert_datum",
     "is_geographic",
     "metric_crs",
     "parse_crs",
     "to_metric",
     "to_wgs84",
-    "convert_datum",
 ]
 
 WGS84 = CRS.from_epsg(4326)
