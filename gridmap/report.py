@@ -1,0 +1,238 @@
+"""District reports in HTML and PDF.
+
+A :class:`Report` is an ordered list of sections (text, tables, figures). It
+renders to one self-contained HTML file (figures embedded as PNG, every cell
+HTML-escaped, formula-like cells left as text) and to PDF through matplotlib,
+so no browser or system library is needed to produce it. Chinese text in the
+PDF needs a CJK font (Debian: ``fonts-wqy-microhei``); without one the PDF is
+still written and :attr:`Report.warnings` says what to install.
+
+The district-level assembly (which tables and maps go in) lives in
+:func:`gridmap.report.district_report`; this module only knows how to lay out.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Report", "Section", "cjk_font"]
+
+_CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC",
+              "Source Han Sans SC", "SimHei", "Microsoft YaHei", "PingFang SC")
+
+
+def cjk_font() -> str | None:
+    """Return the name of an installed font that can draw Chinese, or None."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((n for n in _CJK_FONTS if n in names), None)
+
+
+@dataclass
+class Section:
+    """One report section: a heading and one of text, a table or a figure."""
+
+    title: str
+    text: str | None = None
+    table: pd.DataFrame | None = None
+    figure: Any = None  # a matplotlib Figure
+    note: str | None = None
+
+
+@dataclass
+class Report:
+    """An ordered, renderable report.
+
+    Parameters
+    ----------
+    title
+        Report title.
+    subtitle
+        A line under the title (e.g. the district and the period).
+    sources
+        ``(name, description, date)`` rows listed at the end: the data sources
+        and their dates.
+    """
+
+    title: str
+    subtitle: str = ""
+    sources: list[tuple[str, str, str]] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    created: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    warnings: list[str] = field(default_factory=list)
+
+    def add_text(self, title: str, text: str) -> Report:
+        """Append a text section."""
+        self.sections.append(Section(title, text=text))
+        return self
+
+    def add_table(self, title: str, table: pd.DataFrame, *, note: str | None = None) -> Report:
+        """Append a table section (copied)."""
+        self.sections.append(Section(title, table=table.copy(), note=note))
+        return self
+
+    def add_figure(self, title: str, figure: Any, *, note: str | None = None) -> Report:
+        """Append a matplotlib figure section."""
+        self.sections.append(Section(title, figure=figure, note=note))
+        return self
+
+    # -- HTML -----------------------------------------------------------------
+    def to_html(self) -> str:
+        """Render a self-contained HTML document; all text is escaped."""
+        e = html.escape
+        parts = [
+            "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+            f"<title>{e(self.title)}</title>",
+            "<style>body{font-family:'WenQuanYi Micro Hei','Noto Sans CJK SC',sans-serif;"
+            "margin:2em;color:#222}table{border-collapse:collapse;font-size:12px;margin:.5em 0}"
+            "th,td{border:1px solid #bbb;padding:3px 6px;text-align:right}th{background:#eee}"
+            "td:first-child,th:first-child{text-align:left}img{max-width:100%}"
+            ".note{color:#666;font-size:12px}</style></head><body>",
+            f"<h1>{e(self.title)}</h1>",
+        ]
+        if self.subtitle:
+            parts.append(f"<p>{e(self.subtitle)}</p>")
+        parts.append(f"<p class='note'>{e(self.created.isoformat(sep=' '))}</p>")
+        for s in self.sections:
+            parts.append(f"<h2>{e(s.title)}</h2>")
+            if s.text is not None:
+                parts.extend(f"<p>{e(p)}</p>" for p in s.text.split("\n\n"))
+            if s.table is not None:
+                parts.append(s.table.to_html(index=False, escape=True, na_rep="",
+                                             float_format=lambda v: f"{v:,.2f}"))
+            if s.figure is not None:
+                parts.append(f"<img alt='{e(s.title)}' src='data:image/png;base64,"
+                             f"{_png_base64(s.figure)}'>")
+            if s.note:
+                parts.append(f"<p class='note'>{e(s.note)}</p>")
+        if self.sources:
+            parts.append("<h2>Data sources / 数据来源</h2>")
+            parts.append(pd.DataFrame(self.sources, columns=["source", "description", "date"])
+                         .to_html(index=False, escape=True))
+        parts.append("</body></html>")
+        return "\n".join(parts)
+
+    def write_html(self, path: str | Path) -> Path:
+        """Write :meth:`to_html` to ``path``."""
+        path = Path(path)
+        path.write_text(self.to_html(), encoding="utf-8")
+        return path
+
+    # -- PDF ------------------------------------------------------------------
+    def to_pdf(self) -> bytes:
+        """Render the report as PDF bytes (A4 pages, one or more per section)."""
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+        from matplotlib.backends.backend_pdf import PdfPages
+
+        font = cjk_font()
+        if font is None:
+            msg = ("no CJK font found: Chinese text in the PDF will not render; "
+                   "install one (Debian: apt-get install fonts-wqy-microhei).")
+            if msg not in self.warnings:
+                self.warnings.append(msg)
+        rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
+              "axes.unicode_minus": False}
+        buf = io.BytesIO()
+        with plt.rc_context(rc), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Glyph .* missing")
+            with PdfPages(buf, metadata={"Title": self.title}) as pdf:
+                fig = _page()
+                fig.text(0.08, 0.9, self.title, fontsize=20, weight="bold")
+                fig.text(0.08, 0.86, self.subtitle, fontsize=12)
+                fig.text(0.08, 0.83, self.created.isoformat(sep=" "), fontsize=9, color="#666")
+                contents = "\n".join(f"{i + 1}. {s.title}" for i, s in enumerate(self.sections))
+                fig.text(0.08, 0.78, contents, fontsize=11, va="top")
+                pdf.savefig(fig)
+                plt.close(fig)
+                for s in self.sections:
+                    for page in _section_pages(s):
+                        pdf.savefig(page)
+                        plt.close(page)
+                if self.sources:
+                    src = Section("Data sources / 数据来源", table=pd.DataFrame(
+                        self.sources, columns=["source", "description", "date"]))
+                    for page in _section_pages(src):
+                        pdf.savefig(page)
+                        plt.close(page)
+        return buf.getvalue()
+
+    def write_pdf(self, path: str | Path) -> Path:
+        """Write :meth:`to_pdf` to ``path``."""
+        path = Path(path)
+        path.write_bytes(self.to_pdf())
+        return path
+
+
+def _png_base64(figure: Any) -> str:
+    buf = io.BytesIO()
+    figure.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _page():
+    import matplotlib.pyplot as plt
+
+    return plt.figure(figsize=(8.27, 11.69))  # A4 portrait
+
+
+_ROWS_PER_PAGE = 38
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return "" if pd.isna(v) else f"{v:,.2f}"
+    return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+
+def _section_pages(s: Section):
+    import matplotlib.pyplot as plt
+
+    if s.figure is not None:
+        buf = io.BytesIO()
+        s.figure.savefig(buf, format="png", dpi=150, bbox_inches="tight")
+        buf.seek(0)
+        img = plt.imread(buf)
+        fig = _page()
+        fig.text(0.08, 0.95, s.title, fontsize=14, weight="bold")
+        ax = fig.add_axes((0.06, 0.1, 0.88, 0.82))
+        ax.imshow(img)
+        ax.set_axis_off()
+        if s.note:
+            fig.text(0.08, 0.06, s.note, fontsize=8, color="#555", wrap=True)
+        yield fig
+    if s.text is not None:
+        fig = _page()
+        fig.text(0.08, 0.95, s.title, fontsize=14, weight="bold")
+        fig.text(0.08, 0.9, s.text, fontsize=10, va="top", wrap=True)
+        yield fig
+    if s.table is not None:
+        table = s.table
+        cells = [[_fmt(v) for v in row] for row in table.itertuples(index=False)]
+        for start in range(0, max(len(cells), 1), _ROWS_PER_PAGE):
+            fig = _page()
+            suffix = "" if start == 0 else " (cont.)"
+            fig.text(0.05, 0.96, s.title + suffix, fontsize=14, weight="bold")
+            ax = fig.add_axes((0.03, 0.05, 0.94, 0.88))
+            ax.set_axis_off()
+            chunk = cells[start:start + _ROWS_PER_PAGE] or [[""] * len(table.columns)]
+            t = ax.table(cellText=chunk, colLabels=[str(c) for c in table.columns],
+                         loc="upper center", cellLoc="right")
+            t.auto_set_font_size(False)
+            t.set_fontsize(7 if len(table.columns) > 8 else 8)
+            t.scale(1, 1.25)
+            if s.note and start == 0:
+                fig.text(0.05, 0.02, s.note, fontsize=8, color="#555")
+            yield fig
