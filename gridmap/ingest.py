@@ -1,0 +1,1214 @@
+"""Lossless ingestion: any supported file → a clean layer + a report on every row.
+
+:func:`read_layer` reads a file (see :mod:`gridmap.readers` for the formats),
+finds its coordinates, converts them to WGS84 (EPSG:4326) from WGS84,
+CGCS2000, any EPSG CRS, GCJ-02 or BD-09, maps its columns onto the data model
+of :mod:`gridmap.schema` and returns an :class:`IngestResult`: the clean layer
+``.data`` and an :class:`IngestReport` ``.report`` that accounts for **every
+input row** as accepted, repaired (saying what was done) or rejected (saying
+why). ``accepted + repaired + rejected == total`` always.
+
+Coordinate rules (tables: CSV, Excel, JSON record lists)
+--------------------------------------------------------
+* Columns are found by name, any case, spaces/underscores ignored:
+  longitude ``lon, lng, long, longitude, 经度, x``; latitude ``lat, latitude,
+  纬度, y``; or given with ``lon=``/``lat=``. Failing that, a column of WKT
+  (``POINT (x y)``, any geometry) or of ``(lat, lon)`` text (Socrata style).
+* Numbers: a decimal comma (``22,5438``), degrees-minutes-seconds
+  (``22°32'36"N``), hemisphere letters and full-width digits are read and
+  reported as repairs. ``462.289.778`` (a locale thousands separator) is
+  rejected as unparseable; when such values are common in a column, values
+  with one three-digit group (``46.204``) are rejected as ambiguous too.
+* Swapped order is fixed (and reported) when the values only make sense
+  swapped (``|lat| > 90`` but ``|lon| <= 90``) or when the study area — or
+  China, for GCJ-02/BD-09 input or data mostly in China — contains the
+  swapped point but not the given one.
+* Rejected: empty coordinates or the ``(0, 0)`` placeholder ("missing
+  coordinate"), unreadable ones ("unparseable coordinate"), ones outside
+  ±180/±90 ("out of range"), ones outside ``study_area`` ("outside study
+  area"); later rows repeating an id ("duplicate id").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from ._errors import CRSError, ReadError, SchemaError
+from .coords import out_of_china, transform_lonlat
+from .crs import WGS84, parse_crs
+from .osm import CAMERA_TAGS, parse_direction
+from .readers import RawTable, read_table
+from .schema import LAYERS, LayerSpec
+
+__all__ = [
+    "REASONS",
+    "IngestReport",
+    "IngestResult",
+    "guess_kind",
+    "ingest_frame",
+    "read_layer",
+]
+
+#: Rejection reasons (the keys of :attr:`IngestReport.reasons`).
+REASONS = (
+    "missing coordinate", "unparseable coordinate", "out of range", "outside study area",
+    "duplicate id", "missing geometry", "unparseable geometry", "wrong geometry type",
+    "malformed line",
+)
+LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "x")
+LAT_NAMES = ("lat", "latitude", "纬度", "y")
+_WKT_NAMES = ("geometry", "wkt", "geom", "thegeom", "shape", "location", "point", "坐标", "位置")
+_MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "(empty)", "-", "—", "--", "#n/a"})
+_CHINA_BOX = shapely.box(73.5, 18.0, 135.1, 53.6)
+_ID_PREFIX = {"grids": "grid", "cameras": "camera", "incidents": "incident", "places": "place"}
+# Extra header spellings beyond schema.LAYERS[kind].aliases (normalised form).
+_EXTRA_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "cameras": {"kind": ("typeofcamera",), "camera_id": ("osmid",)},
+    "incidents": {"incident_id": ("osmid",)},
+    "places": {"place_id": ("osmid",)},
+    "grids": {"grid_id": ("osmid",)},
+}
+_NUMERIC = ("azimuth_deg", "hfov_deg", "range_m", "height_m", "weight", "tilt_deg")
+_DATES = ("reported_at", "closed_at")
+_TEXT_IDS = ("point_id", "gb28181_id", "district_code", "street_code", "community_code")
+
+# Vocabulary synonyms: canonical value → spellings (normalised: lower case, no spaces/_/-).
+_SYNONYMS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
+    ("cameras", "kind"): {
+        "bullet": ("fixed", "box", "枪机", "枪式", "枪型", "筒机", "固定", "固定式", "卡口"),
+        "dome": ("固定球", "定焦球", "球型"),
+        "ptz": ("panning", "pan", "speeddome", "球机", "高速球", "快球", "云台", "智能球", "ptz球机"),
+        "hemisphere": ("半球", "minidome", "fisheye", "鱼眼", "全景", "panoramic", "360"),
+        "other": ("其他", "其它", "webcam"),
+    },
+    ("cameras", "status"): {
+        "online": ("在线", "正常", "启用", "运行", "active", "up", "on", "1", "true", "yes"),
+        "offline": ("离线", "故障", "停用", "断线", "损坏", "inactive", "down", "off", "0",
+                    "false", "no", "broken"),
+        "planned": ("规划", "计划", "拟建", "在建", "待建", "proposed", "construction"),
+        "unknown": ("未知", "不详"),
+    },
+    ("incidents", "status"): {
+        "reported": ("上报", "已上报", "受理", "已受理", "待受理", "立案", "待派遣", "open", "new"),
+        "dispatched": ("派遣", "已派遣", "派单", "已派单", "处置中", "办理中", "assigned",
+                       "inprogress"),
+        "handled": ("处置", "已处置", "处置完成", "已办理", "待核查", "resolved"),
+        "closed": ("结案", "已结案", "办结", "已办结", "关闭", "已关闭", "归档", "done"),
+    },
+    ("grids", "zone"): {
+        "urban": ("城市", "城镇", "城区", "市区", "城", "town", "city"),
+        "rural": ("农村", "乡村", "村", "乡镇", "countryside", "village"),
+    },
+}
+# What an unknown vocabulary value becomes (None = left empty).
+_VOCAB_FALLBACK = {("cameras", "kind"): "other", ("cameras", "status"): "unknown"}
+
+
+def _norm(name: object) -> str:
+    """Header/value normal form: lower case, no spaces, underscores or hyphens."""
+    return re.sub(r"[\s_\-]+", "", str(name)).lower()
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass
+class IngestReport:
+    """Row accounting of one ingest.
+
+    Attributes
+    ----------
+    file
+        The file (or frame name) read.
+    kind
+        The layer kind produced.
+    records
+        One row per input record, in input order: ``row`` (1-based record
+        number in the source, header excluded; a spreadsheet shows it as row
+        ``row + 1``), ``status`` (accepted/repaired/rejected), ``reason``
+        (rejection reason, one of :data:`REASONS`), ``detail`` (the rejection
+        message) and ``repairs`` (what was repaired, ``"; "``-separated).
+    original
+        The source values, one row per record in the same order.
+    notes
+        File-level findings: coordinate columns, CRS, column mapping, guesses.
+    kind_guessed
+        True when the kind was not given but guessed (see ``notes``).
+    repairs
+        Repair kind → number of rows.
+    """
+
+    file: str
+    kind: str
+    records: pd.DataFrame
+    original: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    kind_guessed: bool = False
+    repairs: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """Number of input records."""
+        return len(self.records)
+
+    def _count(self, status: str) -> int:
+        return int((self.records["status"] == status).sum())
+
+    @property
+    def accepted(self) -> int:
+        """Rows taken as they were."""
+        return self._count("accepted")
+
+    @property
+    def repaired(self) -> int:
+        """Rows kept after a repair."""
+        return self._count("repaired")
+
+    @property
+    def rejected(self) -> int:
+        """Rows left out, each with a reason."""
+        return self._count("rejected")
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        """Rejection reason → number of rows."""
+        rejected = self.records.loc[self.records["status"] == "rejected", "reason"]
+        return {str(k): int(v) for k, v in rejected.value_counts().items()}
+
+    def rejected_rows(self) -> pd.DataFrame:
+        """The rejected records with ``row``, ``reason``, ``detail`` and their original values."""
+        mask = (self.records["status"] == "rejected").to_numpy()
+        left = self.records.loc[mask, ["row", "reason", "detail"]].reset_index(drop=True)
+        orig = self.original.loc[mask].reset_index(drop=True)
+        if isinstance(orig, gpd.GeoDataFrame):
+            geom = orig.geometry.name
+            orig = pd.DataFrame(orig).assign(**{geom: orig.geometry.to_wkt()})
+        clash = [c for c in orig.columns if c in left.columns]
+        orig = orig.rename(columns={c: f"{c}_original" for c in clash})
+        return pd.concat([left, orig], axis=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (no per-row records)."""
+        return {
+            "file": self.file, "kind": self.kind, "total": self.total,
+            "accepted": self.accepted, "repaired": self.repaired, "rejected": self.rejected,
+            "reasons": self.reasons, "repairs": dict(self.repairs),
+            "kind_guessed": self.kind_guessed, "notes": list(self.notes),
+        }
+
+    def summary(self, *, examples: int = 5) -> str:
+        """A readable table of the counts, reasons, repairs and a few rejected rows."""
+        lines = [f"{self.file}  [{self.kind}{' (guessed)' if self.kind_guessed else ''}]"]
+        lines += [f"  note: {n}" for n in self.notes]
+        width = max(len(str(self.total)), 1)
+        lines.append(f"  {'total':<9}{self.total:>{width}}")
+        lines.append(f"  {'accepted':<9}{self.accepted:>{width}}")
+        lines.append(f"  {'repaired':<9}{self.repaired:>{width}}")
+        lines += [f"      {v:>{width}}  {k}" for k, v in sorted(self.repairs.items(), key=lambda t: -t[1])]
+        lines.append(f"  {'rejected':<9}{self.rejected:>{width}}")
+        lines += [f"      {v:>{width}}  {k}" for k, v in self.reasons.items()]
+        bad = self.records[self.records["status"] == "rejected"].head(examples)
+        for row, detail in zip(bad["row"], bad["detail"], strict=True):
+            lines.append(f"    row {row}: {detail}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """A clean layer and its report; unpacks as ``data, report = read_layer(...)``."""
+
+    data: gpd.GeoDataFrame
+    report: IngestReport
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.data
+        yield self.report
+
+
+class _Ledger:
+    """Per-row outcome bookkeeping; every mask has one entry per input row."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.reason = np.full(n, "", dtype=object)
+        self.detail = np.full(n, "", dtype=object)
+        self._repairs: list[tuple[np.ndarray, str, Any]] = []
+
+    @property
+    def alive(self) -> np.ndarray:
+        return self.reason == ""
+
+    def reject(self, mask: np.ndarray, reason: str, detail: Any) -> None:
+        mask = np.asarray(mask, dtype=bool) & self.alive
+        if mask.any():
+            self.reason[mask] = reason
+            self.detail[mask] = detail[mask] if isinstance(detail, np.ndarray) else detail
+
+    def repair(self, mask: np.ndarray, code: str, detail: Any) -> None:
+        mask = np.asarray(mask, dtype=bool) & self.alive
+        if mask.any():
+            idx = np.flatnonzero(mask)
+            text = detail[idx] if isinstance(detail, np.ndarray) else np.full(len(idx), detail, object)
+            self._repairs.append((idx, code, text))
+
+    def finish(self) -> tuple[pd.DataFrame, dict[str, int]]:
+        alive = self.alive
+        texts = np.full(self.n, "", dtype=object)
+        counts: Counter[str] = Counter()
+        if self._repairs:
+            idx = np.concatenate([r[0] for r in self._repairs])
+            code = np.concatenate([np.full(len(r[0]), r[1], object) for r in self._repairs])
+            text = np.concatenate([np.asarray(r[2], object) for r in self._repairs])
+            keep = alive[idx]
+            long = pd.DataFrame({"i": idx[keep], "code": code[keep], "text": text[keep]})
+            for c, sub in long.groupby("code", sort=False):
+                counts[str(c)] = int(sub["i"].nunique())
+            joined = long.groupby("i", sort=True)["text"].agg("; ".join)
+            texts[joined.index.to_numpy()] = joined.to_numpy()
+        status = np.where(~alive, "rejected", np.where(texts != "", "repaired", "accepted"))
+        records = pd.DataFrame({
+            "row": np.arange(1, self.n + 1), "status": status,
+            "reason": self.reason.astype(str), "detail": self.detail.astype(str),
+            "repairs": texts.astype(str),
+        })
+        return records, dict(counts)
+
+
+# --------------------------------------------------------------------------- numbers
+
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:\.\d{3}){2,}$")
+_ONE_GROUP = re.compile(r"^[-+]?\d{1,3}\.\d{3}$")
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
+_COMMA_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_DMS = re.compile(
+    r"^([NSEW东西南北])?\s*([-+]?\d+(?:\.\d+)?)\s*[°度:]\s*(?:(\d+(?:\.\d+)?)\s*['′分:]?\s*)?"
+    r"(?:(\d+(?:\.\d+)?)\s*(?:\"|″|''|秒)?)?\s*([NSEW东西南北])?$", re.IGNORECASE)
+_HEMI = re.compile(r"^([NSEW东西南北])?\s*([-+]?\d+(?:\.\d+)?)\s*°?\s*([NSEW东西南北])?$", re.IGNORECASE)
+_NEGATIVE = frozenset("SW西南")
+
+
+def _one_number(text: str) -> tuple[float, str, str]:
+    """Parse one cell that ``float`` could not: (value, repair, problem)."""
+    quoted = repr(text)
+    if _THOUSANDS.match(text) or _COMMA_THOUSANDS.match(text):
+        return np.nan, "", f"{quoted} looks like a number with thousands separators"
+    if _DECIMAL_COMMA.match(text):
+        return float(text.replace(",", ".")), f"decimal comma in {quoted} read as a point", ""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    if folded != text:
+        value, repair, problem = _one_number(folded) if not _is_float(folded) else (
+            float(folded), "", "")
+        if not problem:
+            return value, repair or f"full-width characters in {quoted} read", ""
+    for pattern, what in ((_HEMI, "hemisphere letter"), (_DMS, "degrees-minutes-seconds")):
+        m = pattern.match(text)
+        if not m:
+            continue
+        groups = m.groups()
+        hemi = (groups[0] or groups[-1] or "").upper()
+        if pattern is _HEMI:
+            if not hemi:
+                continue
+            value = float(groups[1])
+        else:
+            value = float(groups[1]) + float(groups[2] or 0) / 60 + float(groups[3] or 0) / 3600
+        if hemi in _NEGATIVE:
+            value = -abs(value)
+        return value, f"{what} {quoted} read as {value:.6f}", ""
+    return np.nan, "", f"{quoted} is not a number"
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class _Parsed:
+    values: np.ndarray
+    missing: np.ndarray
+    problem: np.ndarray  # "" or the reason text
+    repair: np.ndarray  # "" or what was done
+
+
+def _parse_numbers(series: pd.Series) -> _Parsed:
+    """Parse a column of numbers written as text, diagnosing what cannot be read."""
+    n = len(series)
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        empty = np.full(n, "", dtype=object)
+        return _Parsed(values, np.isnan(values), empty, empty.copy())
+    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    missing = text.str.lower().isin(_MISSING).to_numpy()
+    values = np.array(pd.to_numeric(text.where(~missing, None), errors="coerce"), dtype="float64")
+    problem = np.full(n, "", dtype=object)
+    repair = np.full(n, "", dtype=object)
+    todo = np.isnan(values) & ~missing
+    if todo.any():
+        uniq = {t: _one_number(t) for t in pd.unique(text[todo])}
+        for i in np.flatnonzero(todo):
+            values[i], repair[i], problem[i] = uniq[text.iat[i]]
+    present = ~missing
+    if present.any() and text[present].str.match(_THOUSANDS).mean() >= 0.1:
+        # A locale-mangled column: "46.204" may be 46204 or 46.204…; reject it too.
+        ambiguous = present & text.str.match(_ONE_GROUP).to_numpy() & (problem == "")
+        for i in np.flatnonzero(ambiguous):
+            problem[i] = (f"{text.iat[i]!r} is ambiguous: this column writes numbers with '.' "
+                          "thousands separators")
+            values[i] = np.nan
+    return _Parsed(values, missing, problem, repair)
+
+
+# --------------------------------------------------------------------------- coordinates
+
+
+def _find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
+    by_norm: dict[str, str] = {}
+    for c in columns:
+        by_norm.setdefault(_norm(c), c)
+    for name in names:
+        if name in by_norm:
+            return by_norm[name]
+    # Second pass: a keyword as one token of a longer header ("lng_gcj02", "wgs84 lat").
+    words = [n for n in names if n not in ("x", "y")]
+    hits = [c for c in columns
+            if any(w in re.split(r"[\s_\-()（）.:/]+", str(c).lower()) for w in words)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _user_column(columns: list[str], name: str, path: str, flag: str) -> str:
+    if name in columns:
+        return name
+    for c in columns:
+        if _norm(c) == _norm(name):
+            return c
+    raise ReadError(path, f"no column {name!r}; columns are {columns}", f"pass --{flag} COLUMN")
+
+
+_SOCRATA = re.compile(r"^\(\s*([-+]?\d+(?:\.\d+)?)\s*,\s*([-+]?\d+(?:\.\d+)?)\s*\)$")
+_WKT_START = re.compile(r"^\s*(SRID=\d+;\s*)?(POINT|MULTIPOINT|LINESTRING|MULTILINESTRING|POLYGON|"
+                        r"MULTIPOLYGON|GEOMETRYCOLLECTION)\b", re.IGNORECASE)
+
+
+def _find_wkt(frame: pd.DataFrame) -> tuple[str, str] | None:
+    """A column of WKT or ``(lat, lon)`` text: (column, "wkt" | "latlon")."""
+    cols = sorted(frame.columns, key=lambda c: (_norm(c) not in _WKT_NAMES, list(frame.columns).index(c)))
+    for col in cols:
+        s = frame[col]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            continue
+        sample = s.astype(str).str.strip()
+        sample = sample[~sample.str.lower().isin(_MISSING)].head(200)
+        if sample.empty:
+            continue
+        if sample.str.match(_WKT_START).mean() >= 0.8:
+            return str(col), "wkt"
+        if sample.str.match(_SOCRATA).mean() >= 0.8:
+            return str(col), "latlon"
+    return None
+
+
+def _source(coords: str | None, crs: object) -> tuple[CRS | str | None, str]:
+    """The user's coordinate system: a CRS, "gcj02"/"bd09", or None (not given)."""
+    src_c = parse_crs(coords) if coords is not None else None
+    src_k = parse_crs(crs) if crs is not None else None
+    if (src_c is not None and src_k is not None and src_c != src_k
+            and not (isinstance(src_c, str) and isinstance(src_k, CRS) and src_k.is_geographic)):
+        raise CRSError(f"coords={coords!r} and crs={crs!r} disagree; pass only one of them.")
+    src = src_c if src_c is not None else src_k
+    if src is None:
+        return None, ""
+    label = src if isinstance(src, str) else (src.to_string() if src.to_epsg() is None
+                                              else f"EPSG:{src.to_epsg()}")
+    return src, label
+
+
+def _swap_fix(x: np.ndarray, y: np.ndarray, ok: np.ndarray, ref: Any, led: _Ledger,
+              label: str) -> tuple[np.ndarray, np.ndarray]:
+    """Swap lon/lat where only the swapped pair makes sense; report it as ``label``."""
+    rule_a = ok & (np.abs(y) > 90) & (np.abs(y) <= 180) & (np.abs(x) <= 90)
+    rule_b = np.zeros_like(ok)
+    if ref is not None:
+        cand = ok & ~rule_a & (np.abs(x) <= 90) & (np.abs(y) <= 180)
+        if cand.any():
+            idx = np.flatnonzero(cand)
+            inside = shapely.intersects_xy(ref, x[idx], y[idx])
+            inside_sw = shapely.intersects_xy(ref, y[idx], x[idx])
+            rule_b[idx[~inside & inside_sw]] = True
+    swap = rule_a | rule_b
+    if swap.any():
+        detail = np.array([f"{label}: ({a:g}, {b:g}) read as lon {b:g}, lat {a:g}"
+                           for a, b in zip(x, y, strict=True)], dtype=object) if swap.sum() < 1e5 \
+            else label
+        led.repair(swap, label, detail)
+        x, y = np.where(swap, y, x), np.where(swap, x, y)
+    return x, y
+
+
+def _range_check(x: np.ndarray, y: np.ndarray, ok: np.ndarray, led: _Ledger,
+                 raw: tuple[pd.Series, pd.Series] | None) -> None:
+    bad = ok & ~((np.abs(x) <= 180) & (np.abs(y) <= 90))
+    if bad.any():
+        details = np.full(len(x), "", dtype=object)
+        for i in np.flatnonzero(bad):
+            what = (f"latitude {y[i]:g} is outside -90..90" if abs(y[i]) > 90
+                    else f"longitude {x[i]:g} is outside -180..180")
+            if raw is not None:
+                texts = [str(raw[0].iat[i]), str(raw[1].iat[i])]
+                if any(_ONE_GROUP.match(t) for t in texts):
+                    what += " (the text may use '.' as a thousands separator)"
+            details[i] = f"out of range: {what}"
+        led.reject(bad, "out of range", details)
+    zero = ok & (x == 0) & (y == 0)
+    led.reject(zero, "missing coordinate", "missing coordinate: (0, 0) is a placeholder, not a place")
+
+
+def _reference(study: Any, src: Any, x: np.ndarray, y: np.ndarray, ok: np.ndarray) -> Any:
+    """What tells a swapped point: the study area, else China when the data say China."""
+    if study is not None:
+        return shapely.buffer(shapely.envelope(study), 0.1)
+    if isinstance(src, str):
+        return _CHINA_BOX
+    if ok.any():
+        inside = ~out_of_china(x[ok], y[ok]) | ~out_of_china(y[ok], x[ok])
+        if inside.mean() > 0.5:
+            return _CHINA_BOX
+    return None
+
+
+def _table_points(frame: pd.DataFrame, src: Any, lon: str | None, lat: str | None,
+                  study: Any, led: _Ledger, path: str, notes: list[str]
+                  ) -> tuple[np.ndarray, list[str]]:
+    """Geometry (in source coordinates) for a table; returns (geometries, used columns)."""
+    columns = [str(c) for c in frame.columns]
+    lon_col = _user_column(columns, lon, path, "lon") if lon else _find_column(columns, LON_NAMES)
+    lat_col = _user_column(columns, lat, path, "lat") if lat else _find_column(columns, LAT_NAMES)
+    if lon_col is None or lat_col is None:
+        found = _find_wkt(frame)
+        if found is not None:
+            return _wkt_points(frame, found, src, study, led, notes)
+        which = "longitude" if lon_col is None else "latitude"
+        flag = "lon" if lon_col is None else "lat"
+        raise ReadError(path, f"no {which} column found; columns are {columns}",
+                        f"pass --{flag} COLUMN ({flag}= in the library)")
+    notes.append(f"coordinates from columns {lon_col!r} (longitude) and {lat_col!r} (latitude)")
+    px, py = _parse_numbers(frame[lon_col]), _parse_numbers(frame[lat_col])
+    missing = px.missing | py.missing
+    names = np.where(px.missing & py.missing, "longitude and latitude are empty",
+                     np.where(px.missing, "longitude is empty", "latitude is empty"))
+    led.reject(missing, "missing coordinate",
+               np.array([f"missing coordinate: {t}" for t in names], dtype=object))
+    problems = np.array([
+        "unparseable coordinate: " + "; ".join(
+            p + f" (column {c})" for p, c in ((a, lat_col), (b, lon_col)) if p)
+        if (a or b) else "" for a, b in zip(py.problem, px.problem, strict=True)], dtype=object)
+    led.reject(problems != "", "unparseable coordinate", problems)
+    for part in (px, py):
+        led.repair(part.repair != "", "number format read", part.repair)
+    x, y = px.values, py.values
+    geographic = src is None or isinstance(src, str) or src.is_geographic
+    ok = led.alive & np.isfinite(x) & np.isfinite(y)
+    if geographic:
+        x, y = _swap_fix(x, y, ok, _reference(study, src, x, y, ok), led, "lat/lon swapped")
+        _range_check(x, y, ok, led, (frame[lon_col], frame[lat_col]))
+    led.reject(led.alive & ~(np.isfinite(x) & np.isfinite(y)), "out of range",
+               "out of range: coordinate is not finite")
+    geoms = np.full(led.n, None, dtype=object)
+    alive = led.alive
+    geoms[alive] = shapely.points(x[alive], y[alive])
+    return geoms, [lon_col, lat_col]
+
+
+def _wkt_points(frame: pd.DataFrame, found: tuple[str, str], src: Any, study: Any,
+                led: _Ledger, notes: list[str]) -> tuple[np.ndarray, list[str]]:
+    col, style = found
+    text = frame[col].astype(object).where(frame[col].notna(), "").astype(str).str.strip()
+    missing = text.str.lower().isin(_MISSING).to_numpy()
+    led.reject(missing, "missing geometry", f"missing geometry: column {col!r} is empty")
+    n = led.n
+    if style == "latlon":
+        notes.append(f"coordinates from column {col!r} read as '(latitude, longitude)'")
+        parts = text.str.extract(_SOCRATA)
+        y = pd.to_numeric(parts[0], errors="coerce").to_numpy("float64")
+        x = pd.to_numeric(parts[1], errors="coerce").to_numpy("float64")
+        geoms = None
+        label = "lat/lon swapped"
+    else:
+        notes.append(f"geometry from WKT column {col!r}")
+        wkt = text.str.replace(r"^\s*SRID=\d+;\s*", "", regex=True)
+        geoms = shapely.from_wkt(np.where(missing, None, wkt.to_numpy(object)), on_invalid="ignore")
+        is_point = shapely.get_type_id(geoms) == 0
+        x = np.where(is_point, shapely.get_x(geoms), np.nan)
+        y = np.where(is_point, shapely.get_y(geoms), np.nan)
+        label = "POINT (lat lon) order detected"
+    unreadable = ~missing & (np.isnan(x) & (geoms is None or True))
+    if geoms is not None:
+        unreadable = ~missing & shapely.is_missing(geoms)
+    led.reject(unreadable, "unparseable geometry",
+               np.array([f"unparseable geometry: {t[:60]!r}" for t in text], dtype=object)
+               if unreadable.any() else "")
+    point = led.alive & np.isfinite(x) & np.isfinite(y)
+    geographic = src is None or isinstance(src, str) or src.is_geographic
+    if geographic:
+        x, y = _swap_fix(x, y, point, _reference(study, src, x, y, point), led, label)
+        _range_check(x, y, point, led, None)
+    out = np.full(n, None, dtype=object) if geoms is None else geoms.copy()
+    keep = led.alive & point
+    out[keep] = shapely.points(x[keep], y[keep])
+    out[~led.alive] = None
+    return out, [col]
+
+
+def _to_wgs84(geoms: np.ndarray, src: Any, led: _Ledger) -> np.ndarray:
+    """Source coordinates → WGS84 lon/lat (GCJ-02/BD-09 undone)."""
+    alive = led.alive & ~shapely.is_missing(geoms)
+    out = geoms.copy()
+    if not alive.any() or src is None:
+        return out
+    if isinstance(src, str):
+        def shift(xy: np.ndarray) -> np.ndarray:
+            return np.column_stack(transform_lonlat(xy[:, 0], xy[:, 1], source=src, target="wgs84"))
+        out[alive] = shapely.transform(geoms[alive], shift)
+    elif not src.equals(WGS84):
+        series = gpd.GeoSeries(geoms[alive], crs=src).to_crs(WGS84)
+        out[alive] = series.values
+    finite = np.ones(len(out), dtype=bool)
+    finite[alive] = np.isfinite(shapely.bounds(out[alive])).all(axis=1)
+    led.reject(alive & ~finite, "out of range",
+               f"out of range: the coordinates cannot be projected from {src}")
+    return out
+
+
+# --------------------------------------------------------------------------- kinds
+
+
+_KIND_HINTS = {
+    "cameras": ("camera", "cctv", "surveillance", "摄像", "监控", "视频", "点位", "alpr"),
+    "incidents": ("incident", "event", "crime", "case", "carjack", "robbery", "theft", "事件",
+                  "案件", "警情", "工单"),
+    "places": ("poi", "place", "aed", "school", "hospital", "场所", "设施", "兴趣点"),
+}
+_GENERIC = frozenset({"id", "编号", "type", "类型", "类别", "category", "name", "名称", "code",
+                      "state", "状态", "title", "date", "time", "datetime", "distance", "range",
+                      "height", "street", "district", "community", "osmid"})
+
+
+def guess_kind(columns: list[str], geom_types: list[str], *, name: str = "") -> tuple[str, str]:
+    """Guess the layer kind from geometry types, column names and the file name.
+
+    Returns
+    -------
+    (kind, why)
+        ``why`` is a sentence for the report.
+
+    Raises
+    ------
+    SchemaError
+        When the geometries are lines (no layer kind holds lines).
+    """
+    types = Counter(t for t in geom_types if t)
+    if types:
+        top = types.most_common(1)[0][0]
+        if "Polygon" in top:
+            return "grids", f"kind guessed: grids ({top} geometries)"
+        if "LineString" in top:
+            raise SchemaError(f"{name}: {top} geometries match no layer kind (grids need polygons; "
+                              "cameras, incidents and places need points); pass kind= (--kind).")
+    scores: dict[str, list[str]] = {k: [] for k in ("cameras", "incidents", "places")}
+    normed = {_norm(c): str(c) for c in columns}
+    for kind in scores:
+        spec = LAYERS[kind]
+        specific = {_norm(a) for col in spec.columns for a in (col, *spec.aliases.get(col, ()))}
+        specific -= _GENERIC
+        if kind == "cameras":
+            specific |= {_norm(k) for k in CAMERA_TAGS if k not in ("height",)}
+        scores[kind] = [normed[c] for c in normed if c in specific or c.removeprefix("tags")
+                        in specific or (kind == "cameras" and "approach" in c)]
+    stem = _norm(Path(name).name)
+    for kind, hints in _KIND_HINTS.items():
+        if any(h in stem for h in hints):
+            scores[kind].append(f"file name {Path(name).name!r}")
+    best = max(scores, key=lambda k: (len(scores[k]), k == "places"))
+    if not scores[best]:
+        return "places", "kind guessed: places (points, no camera or incident columns)"
+    return best, f"kind guessed: {best} (from {', '.join(map(repr, scores[best][:4]))})"
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def _column_map(attrs: pd.DataFrame, spec: LayerSpec, explicit: Mapping[str, str],
+                osm: bool, notes: list[str]) -> dict[str, str]:
+    """Source column → data-model column.
+
+    Explicit renames first, then OSM camera tags, then the schema's header
+    aliases (exact name first). A vocabulary column found through an alias
+    must hold mostly vocabulary values, else the next candidate is tried.
+    """
+    columns = [str(c) for c in attrs.columns]
+    mapping: dict[str, str] = dict(explicit)
+    taken = set(mapping.values())
+    if osm:
+        for c in columns:
+            dst = CAMERA_TAGS.get(c.lower().removeprefix("tags_").removeprefix("tags."))
+            if dst and dst not in taken and c not in mapping:
+                mapping[c] = dst
+                taken.add(dst)
+    extra = _EXTRA_ALIASES.get(spec.kind, {})
+    for dst in spec.columns:
+        if dst in taken:
+            continue
+        wanted = [_norm(dst)] + [_norm(a) for a in (*spec.aliases.get(dst, ()), *extra.get(dst, ()))]
+        for name in wanted:
+            hit = next((c for c in columns if _norm(c) == name and c not in mapping), None)
+            if hit is None:
+                continue
+            if dst in spec.vocab and name != _norm(dst) and _vocab_fit(attrs[hit], spec.kind, dst) < 0.5:
+                notes.append(f"column {hit!r} not used as {dst}: its values are not "
+                             f"{list(spec.vocab[dst])}")
+                continue
+            mapping[hit] = dst
+            taken.add(dst)
+            break
+    return mapping
+
+
+def _vocab_lookup(kind: str, column: str) -> dict[str, str]:
+    lookup = {v: v for v in LAYERS[kind].vocab[column]}
+    for canon, words in _SYNONYMS.get((kind, column), {}).items():
+        lookup.update({_norm(w): canon for w in words})
+    return lookup
+
+
+def _vocab_fit(series: pd.Series, kind: str, column: str) -> float:
+    """Share of non-empty values that normalise into the vocabulary."""
+    text = _text(series).dropna()
+    if text.empty:
+        return 1.0
+    lookup = _vocab_lookup(kind, column)
+    return float(text.str.split(";").str[0].map(lambda u: _norm(u) in lookup).mean())
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Cells as text with missing markers as NA; integral floats lose their ``.0``."""
+    if pd.api.types.is_float_dtype(series):
+        vals = series.to_numpy("float64", na_value=np.nan)
+        integral = np.isfinite(vals) & (vals == np.round(vals)) & (np.abs(vals) < 2**53)
+        out = series.astype(object).astype(str)
+        out[integral] = vals[integral].astype(np.int64).astype(str)
+        return out.where(series.notna()).astype("str")
+    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    return text.where(~text.str.lower().isin(_MISSING)).astype("str")
+
+
+def _vocab(series: pd.Series, kind: str, column: str, led: _Ledger) -> pd.Series:
+    """Normalise a vocabulary column (在线 → online, fixed → bullet), reporting each change."""
+    lookup = _vocab_lookup(kind, column)
+    fallback = _VOCAB_FALLBACK.get((kind, column))
+    text = _text(series)
+    first = text.str.split(";").str[0].str.strip()
+    mapped = {u: lookup.get(_norm(u), fallback) for u in pd.unique(first.dropna())}
+    out = first.map(mapped)
+    present = text.notna().to_numpy()
+    changed = present & (text.to_numpy(object) != out.to_numpy(object))
+    if changed.any():
+        detail = np.array([f"{column} {a!r} → {b!r}" if isinstance(b, str)
+                           else f"{column} {a!r} unknown, left empty"
+                           for a, b in zip(text, out, strict=True)], dtype=object)
+        led.repair(changed, "vocabulary normalised", detail)
+    return out.astype("str")
+
+
+def _numeric(series: pd.Series, column: str, led: _Ledger) -> pd.Series:
+    text = _text(series) if not pd.api.types.is_numeric_dtype(series) else series
+    if pd.api.types.is_numeric_dtype(text):
+        values = text.to_numpy("float64", na_value=np.nan)
+    else:
+        cleaned = text.str.replace(r"(?i)\s*(m|米|metres?|meters?|°|度|deg)\s*$", "", regex=True)
+        values = pd.to_numeric(cleaned, errors="coerce").to_numpy("float64")
+        feet = text.str.match(r"(?i)^\s*[-+]?\d+(\.\d+)?\s*(ft|feet|')\s*$").fillna(False).to_numpy(bool)
+        if feet.any():
+            num = pd.to_numeric(text[feet].str.extract(r"([-+]?\d+(?:\.\d+)?)")[0])
+            values[feet] = num.to_numpy("float64") * 0.3048
+            led.repair(feet, "unit converted", f"{column}: feet converted to metres")
+        bad = text.notna().to_numpy() & np.isnan(values)
+        if column == "azimuth_deg" and bad.any():
+            return pd.Series(values, index=series.index)  # the caller parses directions
+        if bad.any():
+            led.repair(bad, "value left empty",
+                       np.array([f"{column} {t!r} unreadable, left empty" for t in text], object))
+    if column in ("hfov_deg", "range_m", "height_m", "weight"):
+        neg = values < 0
+        if column == "hfov_deg":
+            neg |= values > 360
+        if neg.any():
+            led.repair(neg, "value left empty", f"{column} out of range, left empty")
+            values = np.where(neg, np.nan, values)
+    return pd.Series(values, index=series.index, dtype="float64")
+
+
+def _directions(series: pd.Series, frame: pd.DataFrame, led: _Ledger) -> pd.Series:
+    """azimuth_deg from numbers or direction text; fills hfov_deg from ranges."""
+    text = _text(series) if not pd.api.types.is_numeric_dtype(series) else None
+    values = _numeric(series, "azimuth_deg", led).to_numpy("float64").copy()
+    if text is not None:
+        todo = text.notna().to_numpy() & np.isnan(values)
+        parsed: dict[str, tuple[float, float | None] | None] = {}
+        for t in pd.unique(text[todo]):
+            try:
+                parsed[t] = parse_direction(t)
+            except ValueError:
+                parsed[t] = None
+        hfov = frame["hfov_deg"].to_numpy("float64").copy() if "hfov_deg" in frame else None
+        details = np.full(len(values), "", dtype=object)
+        empty = np.zeros(len(values), dtype=bool)
+        for i in np.flatnonzero(todo):
+            got = parsed[text.iat[i]]
+            if got is None:
+                empty[i] = True
+                details[i] = f"direction {text.iat[i]!r} unreadable, left empty"
+                continue
+            values[i] = got[0]
+            details[i] = f"direction {text.iat[i]!r} read as azimuth {got[0]:g}°"
+            if got[1] is not None and hfov is not None and np.isnan(hfov[i]):
+                hfov[i] = got[1]
+                details[i] += f", field of view {got[1]:g}°"
+        led.repair(todo & ~empty, "direction parsed", details)
+        led.repair(empty, "value left empty", details)
+        if hfov is not None:
+            frame["hfov_deg"] = hfov
+    wrapped = np.isfinite(values) & ((values < 0) | (values > 360))
+    led.repair(wrapped, "azimuth wrapped", "azimuth wrapped into 0–360")
+    return pd.Series(np.mod(values, 360.0), index=series.index, dtype="float64")
+
+
+def _dates(series: pd.Series, column: str, led: _Ledger) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series
+    text = _text(series)
+    cleaned = text.str.replace("年", "-").str.replace("月", "-").str.replace("日", " ").str.strip()
+    out = pd.to_datetime(cleaned, errors="coerce", format="ISO8601")
+    todo = cleaned.notna() & out.isna()
+    if todo.any():
+        out[todo] = pd.to_datetime(cleaned[todo], errors="coerce", format="mixed")
+    bad = (cleaned.notna() & out.isna()).to_numpy()
+    if bad.any():
+        led.repair(bad, "value left empty",
+                   np.array([f"{column} {t!r} unreadable, left empty" for t in text], object))
+    return out
+
+
+def _infer_extra(series: pd.Series) -> pd.Series:
+    """An unknown text column stays text unless every value is a plain number."""
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series)):
+        return series
+    text = _text(series)
+    present = text.dropna()
+    if present.empty:
+        return text
+    leading_zero = present.str.match(r"^-?0\d").any() or present.str.len().max() > 15
+    values = pd.to_numeric(present, errors="coerce")
+    if leading_zero or values.isna().any():
+        return text
+    return pd.to_numeric(text, errors="coerce")
+
+
+def _ids(data: pd.DataFrame, spec: LayerSpec, led: _Ledger, original: pd.DataFrame) -> pd.Series:
+    col = spec.id_column
+    ids = _text(data[col]) if col in data else pd.Series(pd.NA, index=data.index, dtype="str")
+    alive = led.alive
+    missing = alive & ids.isna().to_numpy()
+    if missing.any():
+        existing = set(ids.dropna())
+        prefix = _ID_PREFIX[spec.kind]
+        new = []
+        for i in np.flatnonzero(missing):
+            candidate, k = f"{prefix}-{i + 1}", 1
+            while candidate in existing:
+                candidate, k = f"{prefix}-{i + 1}-{k}", k + 1
+            existing.add(candidate)
+            new.append(candidate)
+        ids = ids.astype(object)
+        ids.iloc[np.flatnonzero(missing)] = new
+        ids = ids.astype("str")
+        led.repair(missing, "id generated",
+                   np.array([f"{col} generated: {v}" for v in ids], dtype=object))
+    dup = alive & ids.duplicated(keep=False).to_numpy()
+    if dup.any():
+        sub = ids[dup]
+        first = {v: i for i, v in reversed(list(zip(np.flatnonzero(dup), sub, strict=True)))}
+        later = np.zeros(led.n, dtype=bool)
+        details = np.full(led.n, "", dtype=object)
+        plain = pd.DataFrame(original.drop(columns=getattr(original, "_geometry_column_name", None)
+                                           or [], errors="ignore"))
+        for i, v in zip(np.flatnonzero(dup), sub, strict=True):
+            j = first[v]
+            if i == j:
+                continue
+            later[i] = True
+            same = plain.iloc[i].equals(plain.iloc[j])
+            details[i] = (f"duplicate id: {v!r} first at row {j + 1}"
+                          + ("; the whole record repeats it" if same else ""))
+        led.reject(later, "duplicate id", details)
+    return ids
+
+
+# --------------------------------------------------------------------------- main path
+
+
+def _study_area(study: Any, path: str) -> Any:
+    if study is None:
+        return None
+    if isinstance(study, (str, Path)):
+        table = read_table(study)
+        if not table.is_spatial:
+            raise ReadError(study, "study area file has no geometry", "pass a polygon layer")
+        study = table.frame
+    if isinstance(study, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        if study.crs is None:
+            raise CRSError("study_area has no CRS; set one with set_crs('EPSG:4326').")
+        geom = shapely.union_all(study.to_crs(WGS84).geometry.values)
+    elif isinstance(study, shapely.Geometry):
+        geom = study
+    elif hasattr(study, "__geo_interface__"):
+        geom = shapely.geometry.shape(study)
+    else:
+        raise TypeError(f"study_area must be a polygon, GeoDataFrame or file, not {type(study)}")
+    if geom.is_empty:
+        raise SchemaError(f"{path}: study_area is empty; pass the area's polygon(s).")
+    shapely.prepare(geom)
+    return geom
+
+
+def _vector_geometry(frame: gpd.GeoDataFrame, src: Any, label: str, study: Any, led: _Ledger,
+                     path: str, notes: list[str]) -> tuple[np.ndarray, Any]:
+    geoms = shapely.force_2d(frame.geometry.values.to_numpy() if hasattr(
+        frame.geometry.values, "to_numpy") else np.asarray(frame.geometry.values))
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    led.reject(missing, "missing geometry", "missing geometry: the record has no shape")
+    file_crs = frame.crs
+    if isinstance(src, CRS):
+        if file_crs is not None and not file_crs.equals(src):
+            notes.append(f"file CRS {file_crs.to_string()} overridden by {label}")
+        use: Any = src
+    elif isinstance(src, str):
+        if file_crs is not None and not file_crs.is_geographic:
+            raise CRSError(f"{path}: coords={src!r} needs longitude/latitude but the file is in "
+                           f"{file_crs.to_string()}; convert it to EPSG:4326 first.")
+        use = src
+    elif file_crs is not None:
+        use = file_crs
+    else:
+        bounds = shapely.total_bounds(geoms[~missing]) if (~missing).any() else np.zeros(4)
+        if np.all(np.abs(bounds[[0, 2]]) <= 180) and np.all(np.abs(bounds[[1, 3]]) <= 90):
+            notes.append("the file has no CRS; longitude/latitude (WGS84) assumed")
+            use = WGS84
+        else:
+            raise ReadError(path, "has no CRS and its coordinates are not degrees",
+                            "pass crs=EPSG:N (--crs EPSG:N) with the file's projection")
+    if isinstance(use, CRS):
+        notes.append(f"coordinates in {use.to_string() if use.to_epsg() is None else f'EPSG:{use.to_epsg()}'}")
+    else:
+        notes.append(f"coordinates in {use}, converted to WGS84")
+    points = led.alive & (shapely.get_type_id(geoms) == 0)
+    if points.any() and (isinstance(use, str) or use.is_geographic):
+        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+        x, y = _swap_fix(x, y, points, _reference(study, use, x, y, points), led, "lat/lon swapped")
+        _range_check(x, y, points, led, None)
+        geoms = geoms.copy()
+        fix = points & led.alive
+        geoms[fix] = shapely.points(x[fix], y[fix])
+    return geoms, use
+
+
+def _fit_geometry(geoms: np.ndarray, kind: str, led: _Ledger) -> np.ndarray:
+    """Check geometry types against the kind; make polygons valid."""
+    out = geoms.copy()
+    alive = led.alive & ~shapely.is_missing(out)
+    tid = np.where(alive, shapely.get_type_id(out), -1)
+    if kind == "grids":
+        coll = tid == 7
+        if coll.any():
+            polys = [shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type.endswith("Polygon")])
+                     if any(p.geom_type.endswith("Polygon") for p in shapely.get_parts(g)) else None
+                     for g in out[coll]]
+            out[coll] = polys
+            ok = coll & ~shapely.is_missing(out)
+            led.repair(ok, "geometry repaired", "polygons extracted from a geometry collection")
+            tid = np.where(ok, 6, tid)
+        wrong = alive & ~np.isin(tid, (3, 6))
+        led.reject(wrong, "wrong geometry type", np.array(
+            [f"wrong geometry type: {shapely.get_type_id(g)} where Polygon expected" if g is not None
+             else "" for g in out], dtype=object) if wrong.any() else "")
+        poly = led.alive & np.isin(tid, (3, 6))
+        invalid = poly & ~shapely.is_valid(np.where(poly, out, None))
+        if invalid.any():
+            why = shapely.is_valid_reason(out[invalid])
+            fixed = shapely.make_valid(out[invalid])
+            fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
+            detail = np.full(len(out), "", dtype=object)
+            detail[invalid] = [f"invalid polygon made valid ({w})" for w in why]
+            out[invalid] = fixed
+            lost = invalid & shapely.is_missing(out)
+            led.reject(lost, "wrong geometry type", "invalid polygon with no area left once made valid")
+            led.repair(invalid & ~lost, "invalid polygon made valid", detail)
+        return out
+    multi1 = alive & (tid == 4) & (shapely.get_num_geometries(out) == 1)
+    if multi1.any():
+        out[multi1] = shapely.get_geometry(out[multi1], 0)
+        led.repair(multi1, "geometry repaired", "one-point MultiPoint read as a Point")
+        tid = np.where(multi1, 0, tid)
+    if kind == "places":
+        area = alive & np.isin(tid, (3, 6))
+        if area.any():
+            out[area] = shapely.point_on_surface(out[area])
+            led.repair(area, "geometry repaired", "polygon replaced by a point inside it")
+            tid = np.where(area, 0, tid)
+    wrong = alive & (tid != 0)
+    names = {1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
+             6: "MultiPolygon", 7: "GeometryCollection"}
+    led.reject(wrong, "wrong geometry type", np.array(
+        [f"wrong geometry type: {names.get(t, t)} where Point expected" for t in tid], dtype=object))
+    return out
+
+
+def _polygonal(geom: Any) -> Any:
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    if not parts:
+        return None
+    merged = shapely.union_all(parts)
+    return None if merged.is_empty else merged
+
+
+def _original(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.copy(deep=False)
+
+
+def _ingest(raw: RawTable, *, name: str, kind: str | None, coords: str | None, crs: Any,
+            lon: str | None, lat: str | None, columns: Mapping[str, str] | None,
+            study_area: Any) -> IngestResult:
+    frame = raw.frame
+    n = len(frame)
+    led = _Ledger(n)
+    notes = list(raw.notes)
+    if kind is not None and kind not in LAYERS:
+        raise SchemaError(f"unknown layer kind {kind!r}; use one of {list(LAYERS)} "
+                          "(population rasters are read with rasterio).")
+    if raw.malformed:
+        bad = np.zeros(n, dtype=bool)
+        bad[list(raw.malformed)] = True
+        details = np.full(n, "", dtype=object)
+        for i, text in raw.malformed.items():
+            details[i] = f"malformed line: {text}"
+        led.reject(bad, "malformed line", details)
+    explicit = dict(columns or {})
+    src_cols = [str(c) for c in frame.columns]
+    for src in explicit:
+        if src not in src_cols:
+            raise ReadError(name, f"columns= names {src!r} but the columns are {src_cols}",
+                            "fix the mapping")
+    src, label = _source(coords, crs)
+    study = _study_area(study_area, name)
+    if raw.is_spatial:
+        geoms, use = _vector_geometry(frame, src, label, study, led, name, notes)
+        used = [frame.geometry.name]
+    else:
+        geoms, used = _table_points(frame, src, lon, lat, study, led, name, notes)
+        use = src
+        notes.append(f"coordinates in {label or 'WGS84 (assumed; pass coords= or crs= otherwise)'}")
+    geoms = _to_wgs84(geoms, use, led)
+    guessed = kind is None
+    if kind is None:
+        types = shapely.get_type_id(geoms[led.alive & ~shapely.is_missing(geoms)])
+        names = [shapely.Point().geom_type if t == 0 else
+                 {1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
+                  6: "MultiPolygon"}.get(int(t), "") for t in types]
+        kind, why = guess_kind(src_cols, names, name=name)
+        notes.append(why)
+    spec = LAYERS[kind]
+    geoms = _fit_geometry(geoms, kind, led)
+    if study is not None:
+        alive = led.alive & ~shapely.is_missing(geoms)
+        outside = alive & ~shapely.intersects(study, np.where(alive, geoms, None))
+        led.reject(outside, "outside study area", "outside study area")
+    # Attributes.
+    attrs = pd.DataFrame(frame.drop(columns=used)) if used else pd.DataFrame(frame)
+    mapping = _column_map(attrs, spec, explicit, osm=kind == "cameras", notes=notes)
+    data = pd.DataFrame(index=frame.index)
+    extras: dict[str, pd.Series] = {}
+    for col in attrs.columns:
+        dst = mapping.get(str(col))
+        if dst is None:
+            extras[str(col)] = _infer_extra(attrs[col])
+            continue
+        series = attrs[col]
+        if dst in spec.vocab:
+            series = _vocab(series, kind, dst, led)
+        elif dst in _NUMERIC:
+            series = _numeric(series, dst, led) if dst != "azimuth_deg" else series
+        elif dst in _DATES:
+            series = _dates(series, dst, led)
+        elif dst in (spec.id_column, *_TEXT_IDS) or dst in spec.columns:
+            series = _text(series)
+        data[dst] = series
+        if str(col) != dst:
+            notes.append(f"column {col!r} → {dst}")
+    if kind == "cameras":
+        if "azimuth_deg" not in data:
+            approach = [c for c in attrs.columns if "approach" in _norm(c)]
+            if approach:
+                data["azimuth_deg"] = attrs[approach[0]]
+                notes.append(f"azimuth_deg from traffic approach column {approach[0]!r} "
+                             "(NB→180°, SB→0°, EB→270°, WB→90°: the camera faces oncoming traffic)")
+        if "azimuth_deg" in data:
+            data["azimuth_deg"] = _directions(data["azimuth_deg"], data, led)
+    data[spec.id_column] = _ids(data, spec, led, frame)
+    for col in spec.columns:
+        if col not in data:
+            default = {"status": "unknown"} if kind == "cameras" else {}
+            default = {**default, "weight": 1.0} if kind == "incidents" else default
+            data[col] = default.get(col, np.nan if col in _NUMERIC else pd.NA)
+            if col == "reported_at" or col == "closed_at":
+                data[col] = pd.Series(pd.NaT, index=data.index, dtype="datetime64[ns]")
+            elif col not in _NUMERIC:
+                data[col] = data[col].astype("str" if col not in default else object)
+    if kind == "incidents" and data["weight"].isna().any():
+        data["weight"] = data["weight"].fillna(1.0)
+    if kind == "cameras" and data["point_id"].isna().any():
+        data["point_id"] = _point_ids(data["point_id"], geoms, led.alive)
+        notes.append("point_id missing: cameras at the same location share a derived point id")
+    ordered = [*spec.columns, *[c for c in data.columns if c not in spec.columns]]
+    data = pd.concat([data[ordered], pd.DataFrame(
+        {c: v for c, v in extras.items() if c not in data}, index=data.index)], axis=1)
+    records, repairs = led.finish()
+    keep = led.alive
+    out = gpd.GeoDataFrame(data.loc[keep].reset_index(drop=True),
+                           geometry=gpd.GeoSeries(geoms[keep], crs=WGS84).values, crs=WGS84)
+    report = IngestReport(file=name, kind=kind, records=records, original=_original(frame),
+                          notes=notes, kind_guessed=guessed, repairs=repairs)
+    return IngestResult(out, report)
+
+
+def _point_ids(point_id: pd.Series, geoms: np.ndarray, alive: np.ndarray) -> pd.Series:
+    """Fill missing point ids: cameras within the same 1e-5° cell share one (pt-ROW)."""
+    out = point_id.astype(object).copy()
+    todo = alive & point_id.isna().to_numpy()
+    if todo.any():
+        idx = np.flatnonzero(todo)
+        xy = np.round(shapely.get_coordinates(geoms[todo]), 5)
+        _, first, inverse = np.unique(xy, axis=0, return_index=True, return_inverse=True)
+        out.iloc[idx] = [f"pt-{r}" for r in idx[first[inverse.ravel()]] + 1]
+    return out.astype("str")
+
+
+def read_layer(
+    path: str | Path,
+    *,
+    kind: str | None = None,
+    coords: str | None = None,
+    crs: str | int | CRS | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    study_area: Any = None,
+    layer: str | int | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+) -> IngestResult:
+    """Read a file into a clean layer in EPSG:4326, accounting for every row.
+
+    Parameters
+    ----------
+    path
+        CSV/TXT, Excel, GeoJSON, GeoPackage, Shapefile (also zipped),
+        GeoParquet, Overpass JSON or a JSON list of records.
+    kind
+        ``grids``, ``cameras``, ``incidents`` or ``places``; guessed from the
+        geometry, the columns and the file name when omitted (and reported).
+    coords
+        ``wgs84``, ``gcj02`` or ``bd09``: the datum of longitude/latitude input.
+    crs
+        Any CRS (``EPSG:4549``, ``cgcs2000``...) the coordinates are in; for
+        vector files it overrides the file's own CRS.
+    lon, lat
+        Coordinate column names of a table (default: detected).
+    columns
+        Explicit renames ``{"source column": "data-model column"}``, applied
+        before the automatic header aliases.
+    study_area
+        Polygon (EPSG:4326), GeoDataFrame/GeoSeries or file: rows outside are
+        rejected as "outside study area"; it also helps detect swapped lon/lat.
+    layer, sheet, encoding
+        Passed to :func:`gridmap.readers.read_table`.
+
+    Returns
+    -------
+    IngestResult
+        ``.data`` (GeoDataFrame in EPSG:4326: the data-model columns first,
+        then the other source columns untouched) and ``.report``.
+
+    Raises
+    ------
+    ReadError
+        The file cannot be read at all (one message: file, problem, fix).
+    """
+    raw = read_table(path, layer=layer, sheet=sheet, encoding=encoding,
+                     prefer_layers=(kind,) if kind else ())
+    return _ingest(raw, name=str(path), kind=kind, coords=coords, crs=crs, lon=lon, lat=lat,
+                   columns=columns, study_area=study_area)
+
+
+def ingest_frame(
+    frame: pd.DataFrame,
+    *,
+    kind: str | None = None,
+    coords: str | None = None,
+    crs: str | int | CRS | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    study_area: Any = None,
+    name: str = "<frame>",
+) -> IngestResult:
+    """Ingest an in-memory table or GeoDataFrame exactly as :func:`read_layer` would a file.
+
+    ``frame`` is not modified. A GeoDataFrame uses its geometry and CRS; a
+    DataFrame needs coordinate columns (or a WKT column).
+    """
+    if isinstance(frame, gpd.GeoDataFrame):
+        raw = RawTable(frame.reset_index(drop=True), Path(name), "vector")
+    else:
+        raw = RawTable(pd.DataFrame(frame).reset_index(drop=True), Path(name), "records")
+    return _ingest(raw, name=name, kind=kind, coords=coords, crs=crs, lon=lon, lat=lat,
+                   columns=columns, study_area=study_area)
+
+
+def _json_default(value: Any) -> Any:  # pragma: no cover - used by the CLI
+    return str(value)
+
+
+def report_json(report: IngestReport) -> str:
+    """One line of JSON for a report (the ``gridmap check --json`` format)."""
+    d = report.to_dict()
+    keys = ("file", "kind", "total", "accepted", "repaired", "rejected", "reasons", "repairs",
+            "kind_guessed", "notes")
+    return json.dumps({k: d[k] for k in keys}, ensure_ascii=False, default=_json_default)
