@@ -1,0 +1,375 @@
+"""The shared sidebar, cached loaders and map helpers every app page uses.
+
+Page conventions
+----------------
+* A page is one script ``app_pages/<name>.py``; register it with one line in the
+  ``PAGES`` list of ``app.py``: ``Page("app_pages/<name>.py", "page.<name>", ":material/x:")``
+  (path, i18n title key, icon). Register the page's strings at its top with
+  :func:`gridmap.i18n.register`, keys prefixed with the page name (``"cameras.title"``).
+* ``app.py`` draws the one shared sidebar (:func:`sidebar`) before the page runs;
+  a page never draws its own workspace widgets. It starts with
+  ``ws = current()`` (language, basemap, data folder) and ``data = load(ws)``.
+* Each page goes: read its widgets (keys prefixed with the page name) → cached
+  loader → pure ``gridmap`` call → ``layers`` builders → render.
+* Caching: the layers from :func:`load` are shared, read-only
+  (``st.cache_resource``): never modify them, copy first. Cache an analysis with
+  ``@st.cache_data`` (small results only) or ``@st.cache_resource`` (large,
+  read-only results), passing GeoDataFrames as ``_``-prefixed (unhashed)
+  arguments plus ``ws.data_key`` and the parameters that change the result.
+* Maps: ``m = new_map(ws, bounds)`` (offline assets, chosen basemap), shift
+  layers with ``to_display(gdf, ws.datum)`` (GCJ-02 under AMap), add layers and
+  their legends, then ``render_map(m, key="<page>")`` (returns nothing on pan or
+  zoom; pass ``returned_objects`` for clicks or drawings, and shift those back
+  with :func:`layers.base.from_display`).
+* Errors: catch only :class:`gridmap.GridmapError` and show ``str(exc)`` with
+  ``st.error``; anything else is a bug and must surface.
+* Privacy: incidents only as aggregates; every user text in HTML through
+  :func:`layers.base.esc`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import streamlit as st
+
+from gridmap import GridmapError
+from gridmap.crs import WGS84
+from gridmap.i18n import LANGS, default_lang, tr
+from layers import assets
+from layers.base import BASEMAPS, basemap_datum, make_map
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "DemoData",
+    "Workspace",
+    "current",
+    "load",
+    "new_map",
+    "render_map",
+    "sidebar",
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA_DIR = ROOT / "data" / "demo"
+VENDOR_DIR = ROOT / "static" / "vendor"
+DEMO_FILES = ("grids.gpkg", "cameras.csv", "incidents.parquet")
+_LANG_NAMES = {"zh": "中文", "en": "English"}
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """What the shared sidebar chose; every page reads it with :func:`current`.
+
+    Attributes
+    ----------
+    lang
+        ``zh`` or ``en``.
+    source
+        Data source key (``demo`` for now).
+    data_dir
+        Folder the layers are read from.
+    basemap
+        Key of :data:`layers.base.BASEMAPS`.
+    custom_url, custom_datum
+        The custom XYZ URL and its datum when ``basemap == "custom"``.
+    tianditu_key
+        From the ``TIANDITU_KEY`` environment variable.
+    asset_base
+        URL prefix of the vendored Leaflet files.
+    """
+
+    lang: str
+    source: str
+    data_dir: Path
+    basemap: str
+    custom_url: str = ""
+    custom_datum: str = "wgs84"
+    tianditu_key: str = ""
+    asset_base: str = assets.DEFAULT_BASE_URL
+
+    @property
+    def datum(self) -> str:
+        """``wgs84`` or ``gcj02``: the datum layers are drawn in."""
+        return basemap_datum(self.basemap, custom_datum=self.custom_datum)
+
+    @property
+    def data_key(self) -> str:
+        """Changes whenever the data on disk change: pass it to cached analyses."""
+        return _data_signature(self.data_dir)
+
+    @property
+    def synthetic(self) -> bool:
+        """True for the generated demo district."""
+        return self.source == "demo"
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """The read-only layers of a data folder, all in EPSG:4326."""
+
+    grids: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame | None
+    communities: gpd.GeoDataFrame | None
+    cameras: gpd.GeoDataFrame
+    incidents: gpd.GeoDataFrame
+    path: Path
+
+    @property
+    def street_names(self) -> dict:
+        return _names(self.streets, "street_code")
+
+    @property
+    def community_names(self) -> dict:
+        return _names(self.communities, "community_code")
+
+
+def _names(layer: gpd.GeoDataFrame | None, code: str) -> dict:
+    if layer is None or code not in layer.columns or "name" not in layer.columns:
+        return {}
+    return dict(zip(layer[code], layer["name"], strict=True))
+
+
+def _data_dir_from_env() -> tuple[Path, bool]:
+    env = os.environ.get("GRIDMAP_DATA_DIR", "").strip()
+    return (Path(env).expanduser().resolve(), True) if env else (DEFAULT_DATA_DIR, False)
+
+
+def _data_signature(data_dir: Path) -> str:
+    parts = [str(data_dir)]
+    for name in DEMO_FILES:
+        p = data_dir / name
+        if p.exists():
+            st_ = p.stat()
+            parts.append(f"{name}:{st_.st_size}:{st_.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def _asset_base() -> str:
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/app/static/vendor" if base else assets.DEFAULT_BASE_URL
+
+
+def _initial_lang() -> str:
+    locale = getattr(st.context, "locale", None)
+    return default_lang(locale if isinstance(locale, str) else None)
+
+
+def sidebar() -> Workspace:
+    """Draw the shared sidebar (called once by ``app.py``) and return the workspace."""
+    if "ws.lang" not in st.session_state:
+        st.session_state["ws.lang"] = _initial_lang()
+    lang = st.session_state["ws.lang"]
+    with st.sidebar:
+        st.header(tr("ws.heading", lang))
+        lang = st.radio(
+            tr("ws.language", lang), LANGS, key="ws.lang", horizontal=True,
+            format_func=_LANG_NAMES.__getitem__,
+        )
+        source = st.selectbox(
+            tr("ws.data_source", lang), ["demo"], key="ws.source",
+            format_func=lambda k: tr(f"ws.source.{k}", lang),
+        )
+        basemap = st.selectbox(
+            tr("ws.basemap", lang), list(BASEMAPS), key="ws.basemap",
+            format_func=lambda k: tr(f"basemap.{k}", lang),
+        )
+        custom_url, custom_datum = "", "wgs84"
+        tianditu_key = os.environ.get("TIANDITU_KEY", "").strip()
+        if basemap == "custom":
+            custom_url = st.text_input(
+                tr("ws.custom_url", lang), key="ws.custom_url",
+                placeholder="https://tiles.example.org/{z}/{x}/{y}.png",
+                help=tr("ws.custom_url.help", lang),
+            )
+            if st.checkbox(tr("ws.custom_gcj", lang), key="ws.custom_gcj"):
+                custom_datum = "gcj02"
+        if basemap == "tianditu" and not tianditu_key:
+            st.warning(tr("ws.tianditu_missing", lang))
+        if basemap != "none":
+            st.caption(tr("ws.online_note", lang))
+        data_dir, _ = _data_dir_from_env()
+        st.caption(tr("ws.data_dir", lang, path=_display_path(data_dir)))
+    ws = Workspace(
+        lang=lang, source=source, data_dir=data_dir, basemap=basemap,
+        custom_url=custom_url, custom_datum=custom_datum, tianditu_key=tianditu_key,
+        asset_base=_asset_base(),
+    )
+    st.session_state["ws"] = ws
+    return ws
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def current() -> Workspace:
+    """The workspace chosen in the shared sidebar (drawn by ``app.py``)."""
+    ws = st.session_state.get("ws")
+    if ws is None:  # a page run on its own, e.g. `streamlit run app_pages/x.py`
+        ws = sidebar()
+    return ws
+
+
+# ---------------------------------------------------------------- data loading
+
+
+def _demo_complete(path: Path) -> bool:
+    return all((path / name).exists() for name in DEMO_FILES)
+
+
+@st.cache_resource(show_spinner=False)
+def _generate_demo(path_text: str, scale: str) -> str:
+    """Generate the demo district into ``path`` once per server (atomic rename)."""
+    from gridmap import demo
+
+    path = Path(path_text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".demo-", dir=path.parent))
+    try:
+        demo.generate(tmp, scale=scale, seed=0)
+        if not _demo_complete(path):
+            if path.exists():
+                shutil.rmtree(path)
+            tmp.rename(path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return path_text
+
+
+def ensure_data(ws: Workspace) -> Path:
+    """Return the data folder, generating the demo district there on first run."""
+    path = ws.data_dir
+    if _demo_complete(path):
+        return path
+    _, explicit = _data_dir_from_env()
+    if explicit and path.exists() and any(path.iterdir()):
+        raise GridmapError(
+            f"{path} lacks {[n for n in DEMO_FILES if not (path / n).exists()]}; point "
+            "GRIDMAP_DATA_DIR at a folder made by `gridmap demo --out DIR`, or unset it."
+        )
+    scale = os.environ.get("GRIDMAP_DEMO_SCALE", "default")
+    with st.spinner(tr("ws.generating", ws.lang, scale=scale, path=_display_path(path))):
+        _generate_demo(str(path), scale)
+    return path
+
+
+_LON = ("lon", "lng", "longitude", "x")
+_LAT = ("lat", "latitude", "y")
+
+
+def _read_points(path: Path, kind: str) -> gpd.GeoDataFrame:
+    """Read a point layer with :func:`gridmap.ingest.read_layer` (row accounting, datums).
+
+    Until that module is installed, demo files (written by ``gridmap.demo`` in
+    WGS84 with ``lon``/``lat`` columns or as GeoParquet) are read directly.
+    """
+    try:
+        from gridmap import ingest
+    except ImportError:
+        ingest = None
+    if ingest is not None:
+        return ingest.read_layer(path, kind=kind).data
+    if path.suffix == ".parquet":
+        try:
+            return gpd.read_parquet(path).to_crs(WGS84)
+        except ValueError:  # a plain parquet table with coordinate columns
+            frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    cols = {c.lower(): c for c in frame.columns}
+    lon = next((cols[c] for c in _LON if c in cols), None)
+    lat = next((cols[c] for c in _LAT if c in cols), None)
+    if lon is None or lat is None:
+        raise GridmapError(f"{path}: no lon/lat columns in {list(frame.columns)}.")
+    x = pd.to_numeric(frame[lon], errors="coerce")
+    y = pd.to_numeric(frame[lat], errors="coerce")
+    out = frame.drop(columns=[lon, lat])
+    for col in ("azimuth_deg", "hfov_deg", "range_m", "height_m", "weight"):
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce")
+    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(x, y), crs=WGS84)
+
+
+def _read_vector(path: Path, layer: str) -> gpd.GeoDataFrame:
+    return gpd.read_file(path, layer=layer).to_crs(WGS84)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load(path_text: str, signature: str) -> DemoData:
+    path = Path(path_text)
+    grids_file = path / "grids.gpkg"
+    layer_names = {name for name, _ in pyogrio.list_layers(grids_file)}
+    return DemoData(
+        grids=_read_vector(grids_file, "grids"),
+        streets=_read_vector(grids_file, "streets") if "streets" in layer_names else None,
+        communities=(
+            _read_vector(grids_file, "communities") if "communities" in layer_names else None
+        ),
+        cameras=_read_points(path / "cameras.csv", "cameras"),
+        incidents=_read_points(path / "incidents.parquet", "incidents"),
+        path=path,
+    )
+
+
+def load(ws: Workspace) -> DemoData:
+    """The workspace's layers (shared and read-only: copy before changing them).
+
+    Raises
+    ------
+    GridmapError
+        When the folder cannot be read; the message says how to fix it.
+    """
+    path = ensure_data(ws)
+    return _load(str(path), _data_signature(path))
+
+
+# ---------------------------------------------------------------------- maps
+
+
+def new_map(ws: Workspace, bounds) -> folium.Map:
+    """An empty offline-ready map with the workspace's basemap, fitted to ``bounds``."""
+    return make_map(
+        bounds, basemap=ws.basemap, custom_url=ws.custom_url or None,
+        tianditu_key=ws.tianditu_key or None, asset_base=ws.asset_base,
+    )
+
+
+def render_map(
+    m: folium.Map,
+    *,
+    key: str,
+    height: int = 620,
+    returned_objects: list[str] | None = None,
+) -> dict:
+    """Show ``m`` with streamlit-folium; by default no interaction reruns the script."""
+    from streamlit_folium import st_folium
+
+    if assets.missing_files(VENDOR_DIR):
+        st.warning(
+            "Map assets are missing from static/vendor: run `./run app` (or `npm ci && "
+            "python -m layers.assets --vendor node_modules --out static/vendor`)."
+        )
+    return st_folium(
+        m, key=key, height=height, use_container_width=True,
+        returned_objects=returned_objects or [],
+    ) or {}
+
+
+def figures_frame(values: dict[str, int], lang: str) -> pd.DataFrame:
+    """The key figures as a two-column table (for downloads and tests)."""
+    return pd.DataFrame(
+        {"figure": [tr(k, lang) for k in values], "value": list(values.values())}
+    )

@@ -1,0 +1,112 @@
+"""One-network overview (一张网总览): grids, camera points and incidents per grid on one map."""
+
+from __future__ import annotations
+
+import folium
+import numpy as np
+import streamlit as st
+
+from app_pages._workspace import DemoData, Workspace, current, load, new_map, render_map
+from gridmap import GridmapError
+from gridmap.assign import assign_points
+from gridmap.i18n import tr
+from layers.base import to_display
+from layers.cameras import camera_layer
+from layers.grids import grid_layer, simplify_for_display
+from layers.incidents import incident_layer
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def display_grids(_data: DemoData, data_key: str, datum: str):
+    """Grids simplified (seamless) and shifted to the display datum."""
+    return to_display(simplify_for_display(_data.grids, tolerance_m=5.0), datum)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def display_cameras(_data: DemoData, data_key: str, datum: str):
+    """Cameras shifted to the display datum."""
+    return to_display(_data.cameras, datum)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def incident_counts(_data: DemoData, data_key: str) -> tuple[np.ndarray, int]:
+    """Incidents per grid (aligned with the grids) and the number outside every grid."""
+    a = assign_points(_data.incidents, _data.grids)
+    return a.counts().to_numpy(), a.n_outside
+
+
+def key_figures(data: DemoData) -> dict[str, int]:
+    """The overview's key figures, by i18n key."""
+    grids, cams = data.grids, data.cameras
+    streets = (
+        len(data.streets) if data.streets is not None
+        else grids["street_code"].nunique() if "street_code" in grids else 0
+    )
+    communities = (
+        len(data.communities) if data.communities is not None
+        else grids["community_code"].nunique() if "community_code" in grids else 0
+    )
+    points = cams["point_id"].nunique() if "point_id" in cams else len(cams)
+    return {
+        "fig.grids": len(grids),
+        "fig.streets": int(streets),
+        "fig.communities": int(communities),
+        "fig.camera_points": int(points),
+        "fig.cameras": len(cams),
+        "fig.incidents": len(data.incidents),
+    }
+
+
+def build_map(ws: Workspace, data: DemoData, colour_by: str) -> folium.Map:
+    """The one-network map: grids, camera points (clustered), incidents per grid."""
+    grids = display_grids(data, ws.data_key, ws.datum)
+    cameras = display_cameras(data, ws.data_key, ws.datum)
+    counts, _ = incident_counts(data, ws.data_key)
+    m = new_map(ws, grids.total_bounds)
+    for layer, leg in (
+        grid_layer(
+            grids, color_by=colour_by, lang=ws.lang,
+            street_names=data.street_names, community_names=data.community_names,
+        ),
+        incident_layer(grids, counts, lang=ws.lang, show=False),
+        camera_layer(cameras, lang=ws.lang),
+    ):
+        layer.add_to(m)
+        leg.add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    return m
+
+
+def main() -> None:
+    ws = current()
+    lang = ws.lang
+    st.title(tr("overview.title", lang))
+    if ws.synthetic:
+        st.info(tr("demo.label", lang), icon=":material/science:")
+    try:
+        data = load(ws)
+    except GridmapError as exc:
+        st.error(tr("ws.load_error", lang, error=str(exc)))
+        return
+    figures = key_figures(data)
+    for col, (key, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
+        col.metric(tr(key, lang), f"{value:,}")
+    colour_by = st.radio(
+        tr("overview.colour_by", lang), ["street_code", "community_code"],
+        key="overview.colour_by", horizontal=True,
+        format_func=lambda k: tr("overview.by_street" if k == "street_code"
+                                 else "overview.by_community", lang),
+    )
+    try:
+        m = build_map(ws, data, colour_by)
+    except GridmapError as exc:
+        st.error(str(exc))
+        return
+    render_map(m, key="overview.map")
+    st.caption(tr("overview.map_help", lang))
+    _, outside = incident_counts(data, ws.data_key)
+    if outside:
+        st.caption(tr("overview.outside", lang, n=f"{outside:,}"))
+
+
+main()

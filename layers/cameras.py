@@ -1,0 +1,268 @@
+"""Camera points (点位) on the map: one marker per point, clustered at low zoom.
+
+A camera point holds several cameras. :func:`camera_points` folds the camera
+table into one row per point with a status summary; :func:`camera_layer` draws
+them as small coloured markers in a Leaflet.markercluster group (served locally,
+see :mod:`layers.assets`), or without clustering for moderate counts. Tooltips
+list camera id, kind and status, HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from folium import Element
+from folium.map import Layer
+from folium.plugins import MarkerCluster
+from folium.template import Template
+
+from gridmap.crs import WGS84
+from gridmap.i18n import has, tr
+
+from .base import Legend, esc, legend
+
+__all__ = [
+    "POINT_STATUSES",
+    "STATUS_COLOURS",
+    "CameraCluster",
+    "CameraPointsLayer",
+    "camera_layer",
+    "camera_points",
+    "point_status",
+]
+
+POINT_STATUSES = ("online", "mixed", "offline", "planned", "unknown")
+"""Status of a camera point, summarising its cameras (see :func:`point_status`)."""
+
+STATUS_COLOURS = {
+    "online": "#2e7d32",
+    "mixed": "#ef6c00",
+    "offline": "#c62828",
+    "planned": "#3f51b5",
+    "unknown": "#757575",
+}
+
+_MARKER_CSS = (
+    "<style>.gridmap-camera{border-radius:50%;border:1.5px solid #fff;"
+    "box-shadow:0 0 0 1px rgba(0,0,0,.45);box-sizing:border-box;}"
+    + "".join(f".gridmap-cam-{s}{{background:{c};}}" for s, c in STATUS_COLOURS.items())
+    + "</style>"
+)
+
+
+def point_status(statuses: Sequence[object]) -> str:
+    """Summarise the statuses of the cameras at one point.
+
+    ``planned`` when every camera is planned; else, ignoring planned cameras,
+    ``online`` when all are online, ``offline`` when none is online and some are
+    offline, ``mixed`` when some are online and some are not, ``unknown`` otherwise.
+    """
+    values = [str(s) if s is not None and not pd.isna(s) else "unknown" for s in statuses]
+    if not values or all(v == "planned" for v in values):
+        return "planned" if values else "unknown"
+    built = [v for v in values if v != "planned"]
+    online = sum(v == "online" for v in built)
+    if online == len(built):
+        return "online"
+    if online == 0:
+        return "offline" if any(v == "offline" for v in built) else "unknown"
+    return "mixed"
+
+
+def _label(prefix: str, value: object, lang: str) -> str:
+    key = f"{prefix}.{value}"
+    return tr(key, lang) if isinstance(value, str) and has(key) else str(value)
+
+
+def camera_points(
+    cameras: gpd.GeoDataFrame, *, lang: str = "zh", max_listed: int = 6
+) -> pd.DataFrame:
+    """One row per camera point: ``point_id, lon, lat, n_cameras, status, tip``.
+
+    Parameters
+    ----------
+    cameras
+        Cameras (Points, any CRS; lon/lat are taken in EPSG:4326 or as given when
+        already geographic, e.g. shifted to GCJ-02 for display). Without a
+        ``point_id`` column every camera is its own point.
+    lang
+        Language of the tooltip labels.
+    max_listed
+        Cameras listed in a tooltip before "… N more".
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``tip`` is escaped HTML. A point's location is the mean of its cameras'.
+    """
+    frame = cameras if cameras.crs is None or cameras.crs.is_geographic else cameras.to_crs(WGS84)
+    geoms = frame.geometry.values
+    ok = ~(geoms.isna() | geoms.is_empty)
+    frame = frame[ok]
+    df = pd.DataFrame(
+        {
+            "camera_id": frame["camera_id"].to_numpy() if "camera_id" in frame else frame.index,
+            "point_id": frame["point_id"].to_numpy() if "point_id" in frame else pd.NA,
+            "kind": frame["kind"].to_numpy() if "kind" in frame else pd.NA,
+            "status": frame["status"].to_numpy() if "status" in frame else pd.NA,
+            "lon": frame.geometry.x.to_numpy(),
+            "lat": frame.geometry.y.to_numpy(),
+        }
+    )
+    # cameras without a point id stand alone
+    missing = df["point_id"].isna()
+    df["point_id"] = df["point_id"].astype(object)
+    df.loc[missing, "point_id"] = df.loc[missing, "camera_id"].astype(str)
+    df["point_id"] = df["point_id"].astype(str)
+    n_label = tr("tip.point", lang)
+    rows = []
+    for pid, grp in df.groupby("point_id", sort=False):
+        n = len(grp)
+        lines = [f"<b>{esc(n_label)} {esc(pid)}</b> · {esc(tr('tip.cameras', lang, n=n))}"]
+        for cam in grp.head(max_listed).itertuples(index=False):
+            lines.append(
+                f"{esc(cam.camera_id)} · {esc(_label('kind', cam.kind, lang))} · "
+                f"{esc(_label('camstatus', cam.status, lang))}"
+            )
+        if n > max_listed:
+            lines.append(esc(tr("tip.more", lang, n=n - max_listed)))
+        rows.append(
+            (pid, float(grp["lon"].mean()), float(grp["lat"].mean()), n,
+             point_status(grp["status"].tolist()), "<br>".join(lines))
+        )
+    return pd.DataFrame(rows, columns=["point_id", "lon", "lat", "n_cameras", "status", "tip"])
+
+
+_CALLBACK = """
+    function gridmapCameraMarker(row) {
+        var icon = L.divIcon({className: 'gridmap-camera gridmap-cam-' + row[2],
+                              iconSize: [12, 12]});
+        var m = L.marker([row[0], row[1]], {icon: icon, keyboard: false});
+        m.bindTooltip(row[3], {direction: 'top', offset: [0, -6]});
+        return m;
+    }
+"""
+
+
+class _MarkerStyle:
+    """Adds the camera-marker CSS to the page header when rendered."""
+
+    def render(self, **kwargs: object) -> None:
+        super().render(**kwargs)  # type: ignore[misc]
+        root = self.get_root()  # type: ignore[attr-defined]
+        root.header.add_child(Element(_MARKER_CSS), name="gridmap_camera_css")
+
+
+class CameraCluster(_MarkerStyle, MarkerCluster):
+    """Camera points as small status-coloured markers in a Leaflet.markercluster group.
+
+    Rows are ``[lat, lon, status, tip_html]``; markers are created in the browser
+    and added in bulk (``addLayers``, chunked), which keeps thousands of points fast.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function(){
+            """ + _CALLBACK + """
+            var data = {{ this.data|tojson }};
+            var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
+            var markers = new Array(data.length);
+            for (var i = 0; i < data.length; i++) { markers[i] = gridmapCameraMarker(data[i]); }
+            cluster.addLayers(markers);
+            {%- if this.show %}
+            cluster.addTo({{ this._parent.get_name() }});
+            {%- endif %}
+            return cluster;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: list[list], *, name: str, show: bool = True, **options: object) -> None:
+        super().__init__(name=name, show=show, **options)
+        self._name = "CameraCluster"
+        self.data = data
+
+
+class CameraPointsLayer(_MarkerStyle, Layer):
+    """Camera points as markers without clustering (for a few thousand points at most)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function(){
+            """ + _CALLBACK + """
+            var data = {{ this.data|tojson }};
+            var group = L.featureGroup();
+            for (var i = 0; i < data.length; i++) { gridmapCameraMarker(data[i]).addTo(group); }
+            {%- if this.show %}
+            group.addTo({{ this._parent.get_name() }});
+            {%- endif %}
+            return group;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: list[list], *, name: str, show: bool = True) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "CameraPoints"
+        self.data = data
+
+
+def camera_layer(
+    cameras: gpd.GeoDataFrame,
+    *,
+    lang: str = "zh",
+    cluster: bool = True,
+    name: str | None = None,
+    show: bool = True,
+) -> tuple[CameraCluster | CameraPointsLayer, Legend]:
+    """The camera-point layer (clustered by default) and its status legend.
+
+    Parameters
+    ----------
+    cameras
+        Cameras in the display datum (see :func:`layers.base.to_display`).
+    lang
+        ``zh`` or ``en``.
+    cluster
+        Cluster markers at low zoom (default). ``False`` draws every point.
+    name
+        Layer name in the layer control.
+    show
+        Whether the layer is on when the map opens.
+
+    Returns
+    -------
+    (layer, Legend)
+        Add both to the map; the layer adds its marker CSS to the page header.
+    """
+    points = camera_points(cameras, lang=lang)
+    data = [
+        [round(lat, 6), round(lon, 6), status, tip]
+        for lat, lon, status, tip in zip(
+            points["lat"].to_numpy(), points["lon"].to_numpy(),
+            points["status"].to_numpy(), points["tip"].to_numpy(), strict=True,
+        )
+    ]
+    label = name or tr("layer.cameras", lang)
+    if cluster:
+        layer: CameraCluster | CameraPointsLayer = CameraCluster(
+            data, name=label, show=show, chunkedLoading=True, maxClusterRadius=45,
+            disableClusteringAtZoom=17, spiderfyOnMaxZoom=False, showCoverageOnHover=False,
+        )
+    else:
+        layer = CameraPointsLayer(data, name=label, show=show)
+    present = [s for s in POINT_STATUSES if np.any(points["status"].to_numpy() == s)]
+    leg = legend(
+        tr("legend.cameras", lang),
+        [(STATUS_COLOURS[s], tr(f"status.{s}", lang)) for s in present],
+        legend_id="cameras",
+        shape="dot",
+    )
+    return layer, leg

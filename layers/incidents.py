@@ -1,0 +1,139 @@
+"""Incidents on the map only as totals per grid (a choropleth), never as raw points.
+
+Raw incident locations can identify people; the map shows how many incidents
+each grid has, with small counts (below ``min_count``) suppressed as "fewer
+than k". The counts come from :func:`gridmap.assign.assign_points`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gridmap.i18n import tr
+
+from .base import Legend, esc, geojson_dict, legend
+
+__all__ = ["RAMP", "class_breaks", "incident_layer"]
+
+RAMP = ("#fff3b0", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+"""Sequential fill colours (ColorBrewer YlOrRd) from few to many incidents."""
+
+ZERO_COLOUR = "#ffffff"
+SUPPRESSED_COLOUR = "#c7c7c7"
+
+
+def class_breaks(values: Sequence[float] | np.ndarray, n_classes: int = 5) -> list[float]:
+    """Upper bounds of up to ``n_classes`` quantile classes of ``values`` (unique, ascending).
+
+    The last bound is the maximum. Empty input gives ``[]``.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return []
+    qs = np.quantile(v, np.linspace(0, 1, n_classes + 1)[1:])
+    return sorted({float(np.ceil(q)) for q in qs})
+
+
+def _ramp(n: int) -> list[str]:
+    """``n`` colours spread evenly over :data:`RAMP`."""
+    if n <= 0:
+        return []
+    return [RAMP[int(i)] for i in np.linspace(0, len(RAMP) - 1, n).round()]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+
+def incident_layer(
+    grids: gpd.GeoDataFrame,
+    counts: pd.Series | Sequence[float] | np.ndarray,
+    *,
+    lang: str = "zh",
+    min_count: int = 3,
+    n_classes: int = 5,
+    name: str | None = None,
+    show: bool = False,
+) -> tuple[folium.GeoJson, Legend]:
+    """A choropleth of incident totals per grid, and its legend.
+
+    Parameters
+    ----------
+    grids
+        Grid polygons in the display datum, one row per grid.
+    counts
+        Incidents (or weights) per grid, aligned with ``grids`` by position.
+    lang
+        ``zh`` or ``en``.
+    min_count
+        Counts from 1 to ``min_count - 1`` are shown only as "fewer than
+        ``min_count``" (``0`` keeps every count).
+    n_classes
+        Number of quantile classes of the unsuppressed counts.
+    name
+        Layer name in the layer control.
+    show
+        Whether the layer is on when the map opens (off by default).
+
+    Returns
+    -------
+    (folium.GeoJson, Legend)
+    """
+    values = np.asarray(pd.Series(np.asarray(counts)).astype(float).fillna(0.0))
+    if len(values) != len(grids):
+        raise ValueError(
+            f"counts has {len(values)} values for {len(grids)} grids; align counts with grids."
+        )
+    suppressed = (values > 0) & (values < min_count)
+    shown = (values > 0) & ~suppressed
+    breaks = class_breaks(values[shown], n_classes)
+    ramp = _ramp(len(breaks))
+    fills = np.full(len(values), ZERO_COLOUR, dtype=object)
+    fills[suppressed] = SUPPRESSED_COLOUR
+    if breaks:
+        fills[shown] = np.asarray(ramp, dtype=object)[np.searchsorted(breaks, values[shown])]
+    label = tr("tip.incidents", lang)
+    fewer = tr("legend.suppressed", lang, k=min_count)
+    names = grids["name"].to_numpy() if "name" in grids else np.full(len(grids), None)
+    ids = grids["grid_id"].to_numpy() if "grid_id" in grids else grids.index.to_numpy()
+    tips = []
+    for nm, gid, v, sup in zip(names, ids, values, suppressed, strict=True):
+        title = esc(nm) or esc(gid)
+        text = esc(fewer) if sup else esc(_fmt(v))
+        tips.append(f"<b>{title}</b><br>{esc(label)}: {text}")
+    out = gpd.GeoDataFrame(
+        {"tip": tips, "fill": fills, "zero": values == 0},
+        geometry=grids.geometry.values, crs=grids.crs,
+    )
+    data = geojson_dict(out)
+    for i, feat in enumerate(data["features"]):
+        feat["id"] = str(i)
+    layer = folium.GeoJson(
+        data,
+        name=name or tr("layer.incidents", lang),
+        show=show,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.15 if f["properties"]["zero"] else 0.8,
+            "color": "#7a7a7a",
+            "weight": 0.5,
+        },
+        highlight_function=lambda f: {"weight": 2.5, "color": "#1a1a1a"},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+    )
+    items: list[tuple[str, str]] = []
+    lo = float(values[shown].min()) if shown.any() else 0.0
+    for colour, hi in zip(ramp, breaks, strict=True):
+        items.append((colour, _fmt(hi) if lo >= hi else f"{_fmt(lo)}–{_fmt(hi)}"))
+        lo = hi + 1 if float(hi).is_integer() else hi
+    if suppressed.any():
+        items.insert(0, (SUPPRESSED_COLOUR, fewer))
+    items.insert(0, (ZERO_COLOUR, "0"))
+    return layer, legend(tr("legend.incidents", lang), items, legend_id="incidents",
+                         position="bottomleft")
