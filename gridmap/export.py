@@ -27,19 +27,23 @@ FORMATS = {
 }
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A signed plain number ("-87.6779", "+1e5") is data, even when stored as text.
+_PLAIN_NUMBER = r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$"
 
 
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """Return a copy where text cells that start like a formula get a leading ``'``.
 
-    Numbers are left alone (a negative number is data, not a formula).
+    Numbers are left alone (a negative number is data, not a formula), also
+    when they are stored as text such as ``"-87.6779"``.
     """
     out = df.copy()
     for col in out.columns:
         s = out[col]
         if s.dtype == object or pd.api.types.is_string_dtype(s):
             text = s.astype("string")
-            risky = text.str.startswith(_FORMULA_START, na=False)
+            risky = text.str.startswith(_FORMULA_START, na=False) & ~text.str.match(
+                _PLAIN_NUMBER, na=False)
             if risky.any():
                 out[col] = s.where(~risky.to_numpy(), "'" + text.astype(object))
     return out

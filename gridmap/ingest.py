@@ -31,7 +31,6 @@ Coordinate rules (tables: CSV, Excel, JSON record lists)
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -55,8 +54,12 @@ from .schema import LAYERS, LayerSpec
 
 __all__ = [
     "REASONS",
+    "ConvertSummary",
+    "DatumCheck",
     "IngestReport",
     "IngestResult",
+    "convert_file",
+    "detect_datum_offset",
     "guess_kind",
     "ingest_frame",
     "read_layer",
@@ -540,38 +543,35 @@ def _table_points(frame: pd.DataFrame, src: Any, lon: str | None, lat: str | Non
 
 def _wkt_points(frame: pd.DataFrame, found: tuple[str, str], src: Any, study: Any,
                 led: _Ledger, notes: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Geometry from a WKT column or a ``(lat, lon)`` text column."""
     col, style = found
-    text = frame[col].astype(object).where(frame[col].notna(), "").astype(str).str.strip()
-    missing = text.str.lower().isin(_MISSING).to_numpy()
+    text = _text(frame[col])
+    missing = text.isna().to_numpy()
     led.reject(missing, "missing geometry", f"missing geometry: column {col!r} is empty")
-    n = led.n
+    cells = np.where(missing, None, text.to_numpy(object))
     if style == "latlon":
         notes.append(f"coordinates from column {col!r} read as '(latitude, longitude)'")
         parts = text.str.extract(_SOCRATA)
         y = pd.to_numeric(parts[0], errors="coerce").to_numpy("float64")
         x = pd.to_numeric(parts[1], errors="coerce").to_numpy("float64")
-        geoms = None
+        geoms = np.full(led.n, None, dtype=object)
+        readable = np.isfinite(x) & np.isfinite(y)
         label = "lat/lon swapped"
     else:
         notes.append(f"geometry from WKT column {col!r}")
-        wkt = text.str.replace(r"^\s*SRID=\d+;\s*", "", regex=True)
-        geoms = shapely.from_wkt(np.where(missing, None, wkt.to_numpy(object)), on_invalid="ignore")
-        is_point = shapely.get_type_id(geoms) == 0
-        x = np.where(is_point, shapely.get_x(geoms), np.nan)
-        y = np.where(is_point, shapely.get_y(geoms), np.nan)
+        wkt = np.array([re.sub(r"^\s*SRID=\d+;\s*", "", c) if c else None for c in cells], object)
+        geoms = shapely.from_wkt(wkt, on_invalid="ignore")
+        x, y = shapely.get_x(geoms), shapely.get_y(geoms)  # NaN for non-points
+        readable = ~shapely.is_missing(geoms)
         label = "POINT (lat lon) order detected"
-    unreadable = ~missing & (np.isnan(x) & (geoms is None or True))
-    if geoms is not None:
-        unreadable = ~missing & shapely.is_missing(geoms)
-    led.reject(unreadable, "unparseable geometry",
-               np.array([f"unparseable geometry: {t[:60]!r}" for t in text], dtype=object)
-               if unreadable.any() else "")
+    unreadable = ~missing & ~readable
+    led.reject(unreadable, "unparseable geometry", np.array(
+        [f"unparseable geometry: {str(c)[:60]!r}" for c in cells], dtype=object))
     point = led.alive & np.isfinite(x) & np.isfinite(y)
-    geographic = src is None or isinstance(src, str) or src.is_geographic
-    if geographic:
+    if src is None or isinstance(src, str) or src.is_geographic:
         x, y = _swap_fix(x, y, point, _reference(study, src, x, y, point), led, label)
         _range_check(x, y, point, led, None)
-    out = np.full(n, None, dtype=object) if geoms is None else geoms.copy()
+    out = geoms.copy()
     keep = led.alive & point
     out[keep] = shapely.points(x[keep], y[keep])
     out[~led.alive] = None
@@ -854,20 +854,19 @@ def _ids(data: pd.DataFrame, spec: LayerSpec, led: _Ledger, original: pd.DataFra
                    np.array([f"{col} generated: {v}" for v in ids], dtype=object))
     dup = alive & ids.duplicated(keep=False).to_numpy()
     if dup.any():
-        sub = ids[dup]
-        first = {v: i for i, v in reversed(list(zip(np.flatnonzero(dup), sub, strict=True)))}
+        idx = np.flatnonzero(dup)
+        first = pd.Series(idx).groupby(ids.to_numpy(object)[idx]).transform("min").to_numpy()
+        plain = original.drop(columns=original.geometry.name) if isinstance(
+            original, gpd.GeoDataFrame) else original
+        hashes = pd.util.hash_pandas_object(plain.iloc[idx].astype(str), index=False).to_numpy()
+        row_hash = dict(zip(idx, hashes, strict=True))
         later = np.zeros(led.n, dtype=bool)
+        later[idx[idx != first]] = True
         details = np.full(led.n, "", dtype=object)
-        plain = pd.DataFrame(original.drop(columns=getattr(original, "_geometry_column_name", None)
-                                           or [], errors="ignore"))
-        for i, v in zip(np.flatnonzero(dup), sub, strict=True):
-            j = first[v]
-            if i == j:
-                continue
-            later[i] = True
-            same = plain.iloc[i].equals(plain.iloc[j])
-            details[i] = (f"duplicate id: {v!r} first at row {j + 1}"
-                          + ("; the whole record repeats it" if same else ""))
+        for i, j in zip(idx, first, strict=True):
+            if i != j:
+                details[i] = (f"duplicate id: {ids.iat[i]!r} first at row {j + 1}"
+                              + ("; the whole record repeats it" if row_hash[i] == row_hash[j] else ""))
         led.reject(later, "duplicate id", details)
     return ids
 
@@ -940,67 +939,59 @@ def _vector_geometry(frame: gpd.GeoDataFrame, src: Any, label: str, study: Any, 
     return geoms, use
 
 
+_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+
+
+def _polygonal(geom: Any) -> Any:
+    """The polygonal part of a geometry, or None."""
+    parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6)]
+    merged = shapely.union_all(parts) if parts else None
+    return None if merged is None or merged.is_empty else merged
+
+
 def _fit_geometry(geoms: np.ndarray, kind: str, led: _Ledger) -> np.ndarray:
-    """Check geometry types against the kind; make polygons valid."""
+    """Check geometry types against the kind; make invalid polygons valid."""
     out = geoms.copy()
     alive = led.alive & ~shapely.is_missing(out)
     tid = np.where(alive, shapely.get_type_id(out), -1)
     if kind == "grids":
         coll = tid == 7
         if coll.any():
-            polys = [shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type.endswith("Polygon")])
-                     if any(p.geom_type.endswith("Polygon") for p in shapely.get_parts(g)) else None
-                     for g in out[coll]]
-            out[coll] = polys
+            out[coll] = [_polygonal(g) for g in out[coll]]
             ok = coll & ~shapely.is_missing(out)
-            led.repair(ok, "geometry repaired", "polygons extracted from a geometry collection")
-            tid = np.where(ok, 6, tid)
-        wrong = alive & ~np.isin(tid, (3, 6))
-        led.reject(wrong, "wrong geometry type", np.array(
-            [f"wrong geometry type: {shapely.get_type_id(g)} where Polygon expected" if g is not None
-             else "" for g in out], dtype=object) if wrong.any() else "")
-        poly = led.alive & np.isin(tid, (3, 6))
-        invalid = poly & ~shapely.is_valid(np.where(poly, out, None))
-        if invalid.any():
-            why = shapely.is_valid_reason(out[invalid])
-            fixed = shapely.make_valid(out[invalid])
-            fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
-            detail = np.full(len(out), "", dtype=object)
-            detail[invalid] = [f"invalid polygon made valid ({w})" for w in why]
-            out[invalid] = fixed
-            lost = invalid & shapely.is_missing(out)
-            led.reject(lost, "wrong geometry type", "invalid polygon with no area left once made valid")
-            led.repair(invalid & ~lost, "invalid polygon made valid", detail)
-        return out
-    multi1 = alive & (tid == 4) & (shapely.get_num_geometries(out) == 1)
-    if multi1.any():
-        out[multi1] = shapely.get_geometry(out[multi1], 0)
-        led.repair(multi1, "geometry repaired", "one-point MultiPoint read as a Point")
-        tid = np.where(multi1, 0, tid)
-    if kind == "places":
-        area = alive & np.isin(tid, (3, 6))
-        if area.any():
+            led.repair(ok, "geometry repaired", "polygons taken from a geometry collection")
+            tid = np.where(ok, shapely.get_type_id(out), tid)
+        expected, allowed = "Polygon", (3, 6)
+    else:
+        multi1 = alive & (tid == 4) & (shapely.get_num_geometries(out) == 1)
+        if multi1.any():
+            out[multi1] = shapely.get_geometry(out[multi1], 0)
+            led.repair(multi1, "geometry repaired", "one-point MultiPoint read as a Point")
+            tid = np.where(multi1, 0, tid)
+        if kind == "places":
+            area = alive & np.isin(tid, (3, 6))
             out[area] = shapely.point_on_surface(out[area])
             led.repair(area, "geometry repaired", "polygon replaced by a point inside it")
             tid = np.where(area, 0, tid)
-    wrong = alive & (tid != 0)
-    names = {1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
-             6: "MultiPolygon", 7: "GeometryCollection"}
+        expected, allowed = "Point", (0,)
+    wrong = alive & ~np.isin(tid, allowed)
     led.reject(wrong, "wrong geometry type", np.array(
-        [f"wrong geometry type: {names.get(t, t)} where Point expected" for t in tid], dtype=object))
+        [f"wrong geometry type: {_TYPE_NAMES.get(int(t), t)} where {expected} expected"
+         for t in tid], dtype=object))
+    if kind == "grids":
+        poly = led.alive & np.isin(tid, allowed)
+        invalid = poly.copy()
+        invalid[poly] = ~shapely.is_valid(out[poly])
+        if invalid.any():
+            detail = np.full(len(out), "", dtype=object)
+            detail[invalid] = [f"invalid polygon made valid ({w})"
+                               for w in shapely.is_valid_reason(out[invalid])]
+            out[invalid] = [_polygonal(g) for g in shapely.make_valid(out[invalid])]
+            lost = invalid & shapely.is_missing(out)
+            led.reject(lost, "wrong geometry type", "invalid polygon with no area once made valid")
+            led.repair(invalid & ~lost, "invalid polygon made valid", detail)
     return out
-
-
-def _polygonal(geom: Any) -> Any:
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
-    if not parts:
-        return None
-    merged = shapely.union_all(parts)
-    return None if merged.is_empty else merged
-
-
-def _original(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.copy(deep=False)
 
 
 def _ingest(raw: RawTable, *, name: str, kind: str | None, coords: str | None, crs: Any,
@@ -1026,7 +1017,12 @@ def _ingest(raw: RawTable, *, name: str, kind: str | None, coords: str | None, c
         if src not in src_cols:
             raise ReadError(name, f"columns= names {src!r} but the columns are {src_cols}",
                             "fix the mapping")
+    if len(set(explicit.values())) < len(explicit):
+        raise SchemaError(f"columns= maps two columns onto one: {explicit}; map each only once.")
     src, label = _source(coords, crs)
+    if src is None and re.search(r"gcj|bd09|baidu|amap|gaode|高德|百度", Path(name).name, re.I):
+        notes.append("the file name suggests GCJ-02/BD-09 coordinates; pass coords='gcj02' "
+                     "(or 'bd09') if so")
     study = _study_area(study_area, name)
     if raw.is_spatial:
         geoms, use = _vector_geometry(frame, src, label, study, led, name, notes)
@@ -1034,7 +1030,11 @@ def _ingest(raw: RawTable, *, name: str, kind: str | None, coords: str | None, c
     else:
         geoms, used = _table_points(frame, src, lon, lat, study, led, name, notes)
         use = src
-        notes.append(f"coordinates in {label or 'WGS84 (assumed; pass coords= or crs= otherwise)'}")
+        if src is None:
+            notes.append("coordinates in WGS84 (assumed; pass coords= or crs= otherwise)")
+        else:
+            notes.append(f"coordinates in {label}" + ("" if isinstance(src, CRS) and src.equals(WGS84)
+                                                      else ", converted to WGS84"))
     geoms = _to_wgs84(geoms, use, led)
     guessed = kind is None
     if kind is None:
@@ -1082,28 +1082,34 @@ def _ingest(raw: RawTable, *, name: str, kind: str | None, coords: str | None, c
         if "azimuth_deg" in data:
             data["azimuth_deg"] = _directions(data["azimuth_deg"], data, led)
     data[spec.id_column] = _ids(data, spec, led, frame)
+    defaults: dict[str, Any] = {"cameras": {"status": "unknown"},
+                                "incidents": {"weight": 1.0}}.get(kind, {})
     for col in spec.columns:
-        if col not in data:
-            default = {"status": "unknown"} if kind == "cameras" else {}
-            default = {**default, "weight": 1.0} if kind == "incidents" else default
-            data[col] = default.get(col, np.nan if col in _NUMERIC else pd.NA)
-            if col == "reported_at" or col == "closed_at":
-                data[col] = pd.Series(pd.NaT, index=data.index, dtype="datetime64[ns]")
-            elif col not in _NUMERIC:
-                data[col] = data[col].astype("str" if col not in default else object)
-    if kind == "incidents" and data["weight"].isna().any():
+        if col in data:
+            continue
+        if col in _DATES:
+            data[col] = pd.Series(pd.NaT, index=data.index, dtype="datetime64[ns]")
+        elif col in _NUMERIC:
+            data[col] = pd.Series(defaults.get(col, np.nan), index=data.index, dtype="float64")
+        else:
+            data[col] = pd.Series(defaults.get(col), index=data.index, dtype="str")
+        if col in defaults:
+            notes.append(f"no {col} column: set to {defaults[col]!r}")
+    if kind == "incidents" and (gap := led.alive & data["weight"].isna().to_numpy()).any():
         data["weight"] = data["weight"].fillna(1.0)
-    if kind == "cameras" and data["point_id"].isna().any():
+        notes.append(f"weight empty in {int(gap.sum())} rows: set to 1")
+    if kind == "cameras" and (led.alive & data["point_id"].isna().to_numpy()).any():
         data["point_id"] = _point_ids(data["point_id"], geoms, led.alive)
         notes.append("point_id missing: cameras at the same location share a derived point id")
     ordered = [*spec.columns, *[c for c in data.columns if c not in spec.columns]]
-    data = pd.concat([data[ordered], pd.DataFrame(
-        {c: v for c, v in extras.items() if c not in data}, index=data.index)], axis=1)
+    extra = pd.DataFrame({c: v for c, v in extras.items() if c not in data}, index=data.index)
+    extra = extra.rename(columns={"geometry": "geometry_source"})
+    data = pd.concat([data[ordered], extra], axis=1)
     records, repairs = led.finish()
     keep = led.alive
     out = gpd.GeoDataFrame(data.loc[keep].reset_index(drop=True),
                            geometry=gpd.GeoSeries(geoms[keep], crs=WGS84).values, crs=WGS84)
-    report = IngestReport(file=name, kind=kind, records=records, original=_original(frame),
+    report = IngestReport(file=name, kind=kind, records=records, original=frame.copy(deep=False),
                           notes=notes, kind_guessed=guessed, repairs=repairs)
     return IngestResult(out, report)
 
@@ -1202,13 +1208,270 @@ def ingest_frame(
                    columns=columns, study_area=study_area)
 
 
-def _json_default(value: Any) -> Any:  # pragma: no cover - used by the CLI
-    return str(value)
+# --------------------------------------------------------------------------- datum check
 
 
-def report_json(report: IngestReport) -> str:
-    """One line of JSON for a report (the ``gridmap check --json`` format)."""
-    d = report.to_dict()
-    keys = ("file", "kind", "total", "accepted", "repaired", "rejected", "reasons", "repairs",
-            "kind_guessed", "notes")
-    return json.dumps({k: d[k] for k in keys}, ensure_ascii=False, default=_json_default)
+@dataclass(frozen=True)
+class DatumCheck:
+    """Outcome of :func:`detect_datum_offset`.
+
+    Attributes
+    ----------
+    suspected
+        True when the points fit the polygons clearly better after a datum shift.
+    datum
+        ``"gcj02"`` or ``"bd09"`` when suspected, else None.
+    layer
+        Which layer seems to be in ``datum``: ``"points"`` or ``"polygons"``.
+    n_points
+        Points tested (those in China).
+    inside_as_given, inside_shifted
+        Share of the points inside the polygons as given / after the best shift.
+    moved_in, moved_out
+        Points the shift moves into / out of the polygons (the test's evidence).
+    p_value
+        One-sided exact sign test of ``moved_in`` against ``moved_out``.
+    offset_m
+        Median distance between the given and the shifted points, in metres.
+    message
+        One sentence saying what was found and what to do.
+    """
+
+    suspected: bool
+    datum: str | None
+    layer: str | None
+    n_points: int
+    inside_as_given: float
+    inside_shifted: float
+    moved_in: int
+    moved_out: int
+    p_value: float
+    offset_m: float
+    message: str
+
+
+_DATUM_NAMES = {"gcj02": "GCJ-02", "bd09": "BD-09"}
+_SHIFTS = (  # (datum, layer in that datum, the shift applied to the points)
+    ("gcj02", "points", "gcj02", "wgs84"),
+    ("bd09", "points", "bd09", "wgs84"),
+    ("gcj02", "polygons", "wgs84", "gcj02"),
+    ("bd09", "polygons", "wgs84", "bd09"),
+)
+
+
+def detect_datum_offset(
+    points: gpd.GeoDataFrame | gpd.GeoSeries,
+    polygons: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    alpha: float = 0.01,
+    min_moved: int = 5,
+) -> DatumCheck:
+    """Tell whether points and polygons in China are in different datums (WGS84 vs GCJ-02/BD-09).
+
+    GCJ-02 and BD-09 shift coordinates by 300–700 m (BD-09 more), so points
+    in one datum analysed with polygons in the other land in the wrong
+    polygon near every boundary and fall outside the outer edge. The test
+    shifts the points each way (points GCJ-02 → WGS84, BD-09 → WGS84, or
+    WGS84 → GCJ-02/BD-09 when the polygons are the shifted layer) and
+    counts the points the shift moves into the polygons' union against
+    those it moves out. The best shift is flagged when the exact sign test
+    on these counts has ``p < alpha`` and at least ``min_moved`` points move
+    in. Points well inside large polygons carry no evidence either way; with
+    too few points near the edges the result says so instead of guessing.
+
+    Parameters
+    ----------
+    points
+        Point layer (any CRS; used in longitude/latitude).
+    polygons
+        Polygon layer the points are analysed with.
+    alpha
+        Significance level of the sign test.
+    min_moved
+        Fewest points that must move inside for a finding.
+
+    Returns
+    -------
+    DatumCheck
+    """
+    from scipy.stats import binomtest
+
+    from .crs import metric_crs
+
+    pts = points.to_crs(WGS84) if points.crs is not None else points
+    pol = polygons.to_crs(WGS84) if polygons.crs is not None else polygons
+    geoms = pts.geometry.values
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+    china = ~out_of_china(x, y)
+    x, y = x[china], y[china]
+    n = len(x)
+    if n == 0:
+        return DatumCheck(False, None, None, 0, np.nan, np.nan, 0, 0, 1.0, 0.0,
+                          "no points in China: GCJ-02/BD-09 offsets do not apply.")
+    union = shapely.union_all(shapely.make_valid(pol.geometry.values))
+    shapely.prepare(union)
+    given = shapely.intersects_xy(union, x, y)
+    best: tuple[float, int, int, tuple[str, str, str, str], np.ndarray, np.ndarray] | None = None
+    evidence = 0
+    for shift in _SHIFTS:
+        sx, sy = transform_lonlat(x, y, source=shift[2], target=shift[3])
+        moved = shapely.intersects_xy(union, sx, sy)
+        m_in, m_out = int((moved & ~given).sum()), int((~moved & given).sum())
+        evidence = max(evidence, m_in + m_out)
+        p = binomtest(m_in, m_in + m_out, 0.5, alternative="greater").pvalue if m_in else 1.0
+        if best is None or (p, -m_in) < (best[0], -best[1]):
+            best = (p, m_in, m_out, shift, sx, sy)
+    assert best is not None
+    p, m_in, m_out, shift, sx, sy = best
+    metric = metric_crs((float(np.median(x)), float(np.median(y))))
+    a = gpd.GeoSeries(shapely.points(x, y), crs=WGS84).to_crs(metric).values
+    b = gpd.GeoSeries(shapely.points(sx, sy), crs=WGS84).to_crs(metric).values
+    offset = float(np.median(shapely.distance(a, b)))
+    share_given = float(given.mean())
+    share_shifted = float((given.sum() + m_in - m_out) / n)
+    suspected = bool(p < alpha and m_in >= min_moved)
+    datum, layer = shift[0], shift[1]
+    if suspected:
+        target = "points" if layer == "points" else "polygons"
+        message = (f"the {layer} look {_DATUM_NAMES[datum]} against the other layer: "
+                   f"{share_given:.1%} of {n} points fall inside the polygons as given, "
+                   f"{share_shifted:.1%} after undoing a {offset:.0f} m {_DATUM_NAMES[datum]} "
+                   f"offset (p = {p:.1g}); read the {target} with coords='{datum}'.")
+    elif evidence < min_moved:
+        message = (f"cannot tell: at most {evidence} of {n} points change polygon membership "
+                   "under a GCJ-02/BD-09 shift (too few near the polygon edges).")
+    else:
+        message = (f"no datum offset found: {share_given:.1%} of {n} points fall inside the "
+                   "polygons as given and no GCJ-02/BD-09 shift fits better.")
+    return DatumCheck(suspected, datum if suspected else None, layer if suspected else None, n,
+                      share_given, share_shifted, m_in, m_out, float(p), offset, message)
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+@dataclass(frozen=True)
+class ConvertSummary:
+    """What :func:`convert_file` did: rows written, rows converted, rows left as they were."""
+
+    path: Path
+    rows: int
+    converted: int
+    unchanged: int
+    problems: dict[str, int]
+
+
+def _lonlat_pipeline(source: CRS | str, target: CRS | str) -> Any:
+    """A function (x, y) → (x, y) from ``source`` to ``target`` through WGS84."""
+    from pyproj import Transformer
+
+    def run(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(source, str):
+            x, y = transform_lonlat(x, y, source=source, target="wgs84")
+        elif not source.equals(WGS84):
+            x, y = Transformer.from_crs(source, WGS84, always_xy=True).transform(x, y)
+        if isinstance(target, str):
+            return transform_lonlat(x, y, source="wgs84", target=target)
+        if not target.equals(WGS84):
+            return Transformer.from_crs(WGS84, target, always_xy=True).transform(x, y)
+        return np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+
+    return run
+
+
+def _format_number(values: np.ndarray, digits: int) -> list[str]:
+    return [np.format_float_positional(v, precision=digits, trim="-") for v in values]
+
+
+def convert_file(
+    src: str | Path,
+    dst: str | Path,
+    *,
+    source: str | CRS | None,
+    target: str | CRS,
+    lon: str | None = None,
+    lat: str | None = None,
+    layer: str | int | None = None,
+) -> ConvertSummary:
+    """Convert a file's coordinates between WGS84, GCJ-02, BD-09 and any EPSG CRS.
+
+    Nothing else changes: every row and column is kept. A CSV written as CSV
+    keeps its columns and only rewrites the two coordinate columns (rows
+    whose coordinates cannot be read are written unchanged and counted); a
+    table written to a vector format gains a point geometry. Vector files are
+    written to ``.geojson``, ``.gpkg``, ``.parquet`` or ``.csv`` (WKT),
+    following ``dst``'s extension (see :func:`gridmap.export.write_result`).
+
+    Parameters
+    ----------
+    src, dst
+        Input and output files.
+    source
+        ``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000`` or ``EPSG:N``; None takes a
+        vector file's own CRS (a table then needs it).
+    target
+        The same choices.
+    lon, lat
+        Coordinate columns of a table (default: detected as in :func:`read_layer`).
+    layer
+        Layer of a multi-layer input.
+    """
+    from .export import write_result
+
+    src, dst = Path(src), Path(dst)
+    raw = read_table(src, layer=layer)
+    tgt = parse_crs(target)
+    frame = raw.frame
+    if raw.is_spatial:
+        origin = parse_crs(source) if source is not None else frame.crs
+        if origin is None:
+            raise ReadError(src, "has no CRS", "pass --from (source=) with the coordinate system")
+        run = _lonlat_pipeline(origin, tgt)
+        geoms = frame.geometry.values
+        ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+
+        def shift(xy: np.ndarray) -> np.ndarray:
+            return np.column_stack(run(xy[:, 0], xy[:, 1]))
+
+        out_geoms = geoms.copy()
+        out_geoms[ok] = shapely.transform(np.asarray(geoms[ok]), shift)
+        out = frame.copy()
+        out = out.set_geometry(gpd.GeoSeries(np.asarray(out_geoms), index=out.index).values,
+                               crs=tgt if isinstance(tgt, CRS) else WGS84)
+        write_result(out, dst)
+        return ConvertSummary(dst, len(out), int(ok.sum()), int((~ok).sum()),
+                              {"missing geometry": int((~ok).sum())} if (~ok).any() else {})
+    if source is None:
+        raise ReadError(src, "a table does not say its coordinate system",
+                        "pass --from wgs84|gcj02|bd09|EPSG:N")
+    origin = parse_crs(source)
+    columns = [str(c) for c in frame.columns]
+    lon_col = _user_column(columns, lon, str(src), "lon") if lon else _find_column(columns, LON_NAMES)
+    lat_col = _user_column(columns, lat, str(src), "lat") if lat else _find_column(columns, LAT_NAMES)
+    if lon_col is None or lat_col is None:
+        which, flag = ("longitude", "lon") if lon_col is None else ("latitude", "lat")
+        raise ReadError(src, f"no {which} column found; columns are {columns}", f"pass --{flag} COLUMN")
+    px, py = _parse_numbers(frame[lon_col]), _parse_numbers(frame[lat_col])
+    ok = np.isfinite(px.values) & np.isfinite(py.values)
+    nx, ny = np.full(len(frame), np.nan), np.full(len(frame), np.nan)
+    if ok.any():
+        nx[ok], ny[ok] = _lonlat_pipeline(origin, tgt)(px.values[ok], py.values[ok])
+    ok &= np.isfinite(nx) & np.isfinite(ny)
+    problems = Counter(
+        "missing coordinate" if (mx or my) else "unparseable coordinate"
+        for mx, my, good in zip(px.missing, py.missing, ok, strict=True) if not good)
+    digits = 8 if (isinstance(tgt, str) or tgt.is_geographic) else 3
+    out = frame.copy()
+    for col, vals in ((lon_col, nx), (lat_col, ny)):
+        text = out[col].astype(object).to_numpy().copy()
+        text[ok] = _format_number(vals[ok], digits)
+        out[col] = text
+    if dst.suffix.lower() in (".csv", ".txt"):
+        out.to_csv(dst, index=False, encoding="utf-8-sig")
+    else:
+        pts = np.full(len(out), None, dtype=object)
+        pts[ok] = shapely.points(nx[ok], ny[ok])
+        write_result(gpd.GeoDataFrame(out, geometry=pts, crs=tgt if isinstance(tgt, CRS) else WGS84),
+                     dst)
+    return ConvertSummary(dst, len(out), int(ok.sum()), int((~ok).sum()), dict(problems))
