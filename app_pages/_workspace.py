@@ -41,7 +41,7 @@ import pandas as pd
 import pyogrio
 import streamlit as st
 
-from gridmap import GridmapError
+from gridmap import GridmapError, ingest
 from gridmap.crs import WGS84
 from gridmap.i18n import LANGS, default_lang, tr
 from layers import assets
@@ -266,41 +266,9 @@ def ensure_data(ws: Workspace) -> Path:
     return path
 
 
-_LON = ("lon", "lng", "longitude", "x")
-_LAT = ("lat", "latitude", "y")
-
-
 def _read_points(path: Path, kind: str) -> gpd.GeoDataFrame:
-    """Read a point layer with :func:`gridmap.ingest.read_layer` (row accounting, datums).
-
-    Until that module is installed, demo files (written by ``gridmap.demo`` in
-    WGS84 with ``lon``/``lat`` columns or as GeoParquet) are read directly.
-    """
-    try:
-        from gridmap import ingest
-    except ImportError:
-        ingest = None
-    if ingest is not None:
-        return ingest.read_layer(path, kind=kind).data
-    if path.suffix == ".parquet":
-        try:
-            return gpd.read_parquet(path).to_crs(WGS84)
-        except ValueError:  # a plain parquet table with coordinate columns
-            frame = pd.read_parquet(path)
-    else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    cols = {c.lower(): c for c in frame.columns}
-    lon = next((cols[c] for c in _LON if c in cols), None)
-    lat = next((cols[c] for c in _LAT if c in cols), None)
-    if lon is None or lat is None:
-        raise GridmapError(f"{path}: no lon/lat columns in {list(frame.columns)}.")
-    x = pd.to_numeric(frame[lon], errors="coerce")
-    y = pd.to_numeric(frame[lat], errors="coerce")
-    out = frame.drop(columns=[lon, lat])
-    for col in ("azimuth_deg", "hfov_deg", "range_m", "height_m", "weight"):
-        if col in out.columns:
-            out[col] = pd.to_numeric(out[col], errors="coerce")
-    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(x, y), crs=WGS84)
+    """Read a point layer with :func:`gridmap.ingest.read_layer` (EPSG:4326, rows accounted)."""
+    return ingest.read_layer(path, kind=kind).data
 
 
 def _read_vector(path: Path, layer: str) -> gpd.GeoDataFrame:

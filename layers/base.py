@@ -269,7 +269,10 @@ def make_map(
             ".gridmap-legend i{display:inline-block;width:12px;height:12px;margin-right:5px;"
             "vertical-align:-1px;border:1px solid rgba(0,0,0,.35);}"
             ".gridmap-legend i.dot{border-radius:50%;}"
-            ".gridmap-legend .more{color:#666;font-style:italic;}</style>"
+            ".gridmap-legend .more{color:#666;font-style:italic;}"
+            ".leaflet-control-layers{font:13px/1.4 system-ui,'Noto Sans CJK SC',"
+            "'Microsoft YaHei',sans-serif;}"
+            ".leaflet-control-layers label{margin-bottom:1px;}</style>"
         )
     )
     return m
@@ -278,13 +281,15 @@ def make_map(
 class Legend(MacroElement):
     """An HTML legend drawn inside the map as a Leaflet control.
 
-    Build it with :func:`legend`; every text is escaped there.
+    Build it with :func:`legend`; every text is escaped there. With ``layer``
+    set, the legend is shown only while that layer is on the map.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function(){
+            var map = {{ this._parent.get_name() }};
             var ctl = L.control({position: {{ this.position|tojson }}});
             ctl.onAdd = function() {
                 var div = L.DomUtil.create('div', 'gridmap-legend');
@@ -293,18 +298,41 @@ class Legend(MacroElement):
                 L.DomEvent.disableClickPropagation(div);
                 return div;
             };
-            ctl.addTo({{ this._parent.get_name() }});
+            {%- if this.layer is not none %}
+            var layer = {{ this.layer.get_name() }};
+            var sync = function() {
+                if (map.hasLayer(layer)) { if (!ctl._map) { ctl.addTo(map); } }
+                else { ctl.remove(); }
+            };
+            map.on('overlayadd overlayremove', sync);
+            sync();
+            {%- else %}
+            ctl.addTo(map);
+            {%- endif %}
         })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, html_text: str, *, legend_id: str, position: str = "bottomright") -> None:
+    def __init__(
+        self,
+        html_text: str,
+        *,
+        legend_id: str,
+        position: str = "bottomright",
+        layer: MacroElement | None = None,
+    ) -> None:
         super().__init__()
         self._name = "Legend"
         self.html = html_text
         self.legend_id = legend_id
         self.position = position
+        self.layer = layer
+
+    def follow(self, layer: MacroElement) -> Legend:
+        """Show this legend only while ``layer`` is on the map; returns ``self``."""
+        self.layer = layer
+        return self
 
 
 def legend(

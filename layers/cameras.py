@@ -49,8 +49,20 @@ _MARKER_CSS = (
     "<style>.gridmap-camera{border-radius:50%;border:1.5px solid #fff;"
     "box-shadow:0 0 0 1px rgba(0,0,0,.45);box-sizing:border-box;}"
     + "".join(f".gridmap-cam-{s}{{background:{c};}}" for s, c in STATUS_COLOURS.items())
-    + "</style>"
+    + ".gridmap-cluster{background:rgba(38,50,56,.25);}"
+    ".gridmap-cluster div{background:rgba(38,50,56,.85);color:#fff;font-weight:600;}"
+    "</style>"
 )
+
+_CLUSTER_ICON = """
+    function(cluster) {
+        return L.divIcon({
+            html: '<div><span>' + cluster.getChildCount() + '</span></div>',
+            className: 'marker-cluster gridmap-cluster',
+            iconSize: L.point(40, 40)
+        });
+    }
+"""
 
 
 def point_status(statuses: Sequence[object]) -> str:
@@ -170,6 +182,9 @@ class CameraCluster(_MarkerStyle, MarkerCluster):
             """ + _CALLBACK + """
             var data = {{ this.data|tojson }};
             var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
+            {%- if this.icon_create_function is not none %}
+            cluster.options.iconCreateFunction = {{ this.icon_create_function.strip() }};
+            {%- endif %}
             var markers = new Array(data.length);
             for (var i = 0; i < data.length; i++) { markers[i] = gridmapCameraMarker(data[i]); }
             cluster.addLayers(markers);
@@ -182,8 +197,16 @@ class CameraCluster(_MarkerStyle, MarkerCluster):
         """
     )
 
-    def __init__(self, data: list[list], *, name: str, show: bool = True, **options: object) -> None:
-        super().__init__(name=name, show=show, **options)
+    def __init__(
+        self,
+        data: list[list],
+        *,
+        name: str,
+        show: bool = True,
+        icon_create_function: str | None = None,
+        **options: object,
+    ) -> None:
+        super().__init__(name=name, show=show, icon_create_function=icon_create_function, **options)
         self._name = "CameraCluster"
         self.data = data
 
@@ -253,7 +276,8 @@ def camera_layer(
     label = name or tr("layer.cameras", lang)
     if cluster:
         layer: CameraCluster | CameraPointsLayer = CameraCluster(
-            data, name=label, show=show, chunkedLoading=True, maxClusterRadius=45,
+            data, name=label, show=show, icon_create_function=_CLUSTER_ICON,
+            chunkedLoading=True, maxClusterRadius=45,
             disableClusteringAtZoom=17, spiderfyOnMaxZoom=False, showCoverageOnHover=False,
         )
     else:
@@ -265,4 +289,4 @@ def camera_layer(
         legend_id="cameras",
         shape="dot",
     )
-    return layer, leg
+    return layer, leg.follow(layer)

@@ -187,4 +187,4 @@ def grid_layer(
     else:  # colours are reused between non-neighbouring categories
         shown, more_text = [], tr("legend.reused", lang, n=len(colours))
     leg = legend(tr(f"legend.grids.{kind}", lang), shown, legend_id="grids", more=more_text)
-    return layer, leg
+    return layer, leg.follow(layer)

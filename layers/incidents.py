@@ -30,12 +30,17 @@ SUPPRESSED_COLOUR = "#c7c7c7"
 def class_breaks(values: Sequence[float] | np.ndarray, n_classes: int = 5) -> list[float]:
     """Upper bounds of up to ``n_classes`` quantile classes of ``values`` (unique, ascending).
 
-    The last bound is the maximum. Empty input gives ``[]``.
+    With at most ``n_classes`` distinct values each value is its own class;
+    otherwise the bounds are the quantiles rounded up. The last bound is the
+    maximum. Empty input gives ``[]``.
     """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if v.size == 0:
         return []
+    distinct = np.unique(v)
+    if len(distinct) <= n_classes:
+        return [float(x) for x in distinct]
     qs = np.quantile(v, np.linspace(0, 1, n_classes + 1)[1:])
     return sorted({float(np.ceil(q)) for q in qs})
 
@@ -135,5 +140,5 @@ def incident_layer(
     if suppressed.any():
         items.insert(0, (SUPPRESSED_COLOUR, fewer))
     items.insert(0, (ZERO_COLOUR, "0"))
-    return layer, legend(tr("legend.incidents", lang), items, legend_id="incidents",
-                         position="bottomleft")
+    leg = legend(tr("legend.incidents", lang), items, legend_id="incidents", position="bottomleft")
+    return layer, leg.follow(layer)
