@@ -147,6 +147,26 @@ class UnitGraph:
             symmetric=True,
         )
 
+    def restrict(self, groups: np.ndarray) -> UnitGraph:
+        """The same units with only the edges inside each group (e.g. each parent)."""
+        groups = np.asarray(groups)
+        rows = np.repeat(np.arange(self.n), self.degree)
+        keep = groups[rows] == groups[self.indices]
+        return _from_edges(
+            rows[keep],
+            self.indices[keep],
+            self.length[keep],
+            self.barrier[keep],
+            self.virtual[keep],
+            n=self.n,
+            index=self.index,
+            area=self.area,
+            perimeter=self.perimeter,
+            xy=self.xy,
+            crs=self.crs,
+            symmetric=True,
+        )
+
     def outer_length(self) -> np.ndarray:
         """Length (m) of each unit's boundary not shared with another unit."""
         shared = np.bincount(

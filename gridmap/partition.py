@@ -53,6 +53,7 @@ __all__ = [
     "PartitionResult",
     "apportion",
     "assign_parents",
+    "balance_values",
     "parse_balance",
     "partition_units",
     "reading_order",
@@ -228,6 +229,50 @@ def assign_parents(
     return parent, straddle[straddle["share"] < 0.99].reset_index(drop=True)
 
 
+def balance_values(
+    units: gpd.GeoDataFrame, fields: Sequence[BalanceField]
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Field names, values ``(n, F)`` and weights ``(F,)`` to balance; the unit count without fields."""
+    if not fields:
+        return ["n_units"], np.ones((len(units), 1)), np.ones(1)
+    names = [f.name for f in fields]
+    require_columns(units, names, layer="units")
+    raw = units[names].apply(pd.to_numeric, errors="coerce")
+    bad = raw.isna() | (raw < 0)
+    if bad.any().any():
+        col = bad.any()[bad.any()].index[0]
+        rows = list(units.index[bad[col].to_numpy()][:10])
+        raise DataError(
+            f"balance field {col!r} is missing, non-numeric or negative for units {rows}; "
+            "fill or fix those values first."
+        )
+    vals = np.ascontiguousarray(raw.to_numpy(dtype=np.float64))
+    return names, vals, np.array([f.weight for f in fields], dtype=np.float64)
+
+
+def _parents(
+    units: gpd.GeoDataFrame, within: str | gpd.GeoDataFrame | None, within_id: str | None
+) -> tuple[pd.Series, list[str]]:
+    """Parent label of each unit (``"all"`` without ``within``) and warnings."""
+    problems: list[str] = []
+    if within is None:
+        return pd.Series("all", index=units.index), problems
+    if isinstance(within, str):
+        require_columns(units, [within], layer="units")
+        parent = units[within]
+        if parent.isna().any():
+            rows = list(units.index[parent.isna().to_numpy()][:10])
+            raise DataError(f"units {rows} have no {within!r}; every unit needs its parent.")
+        return parent, problems
+    parent, straddle = assign_parents(units, within, id_column=within_id)
+    for row in straddle.itertuples():
+        problems.append(
+            f"unit {row.unit!r} straddles parents: only {row.share:.0%} of it lies in "
+            f"{row.parent!r}, where it was put (units are indivisible)."
+        )
+    return parent, problems
+
+
 # ---------------------------------------------------------------------------
 # numba kernels
 
@@ -393,6 +438,53 @@ def _local_search(
         if moves == 0:
             break
     return total
+
+
+@njit(cache=True)
+def _transfer(indptr, indices, cost, w, assign, counts, frozen, a, b, amount):  # pragma: no cover
+    """Move units from part ``a`` to its neighbour ``b`` until about ``amount`` of ``w`` moved.
+
+    Units are taken where the cut shrinks most (compact growth of ``b``), never
+    disconnecting ``a``, never overshooting by more than half a unit. Returns the
+    amount moved.
+    """
+    n = assign.shape[0]
+    mark = np.zeros((n, 2), np.int64)
+    queue = np.empty(n, np.int64)
+    stamp = 0
+    moved = 0.0
+    while moved < amount and counts[a] > 1:
+        remaining = amount - moved
+        best = -1
+        bestgain = -1e300
+        for u in range(n):
+            if assign[u] != a or frozen[u]:
+                continue
+            if w[u] > 2.0 * remaining:
+                continue
+            gain = 0.0
+            touches = False
+            for p in range(indptr[u], indptr[u + 1]):
+                c = assign[indices[p]]
+                if c == b:
+                    gain += cost[p]
+                    touches = True
+                elif c == a:
+                    gain -= cost[p]
+            if not touches:
+                continue
+            if gain > bestgain:
+                stamp += 1
+                if _removable(u, a, indptr, indices, assign, mark, queue, stamp):
+                    bestgain = gain
+                    best = u
+        if best < 0:
+            break
+        assign[best] = b
+        counts[a] -= 1
+        counts[b] += 1
+        moved += w[best]
+    return moved
 
 
 # ---------------------------------------------------------------------------
@@ -791,43 +883,11 @@ def partition_units(
         if not target_size > 0:
             raise ValueError(f"target_size must be positive, got {target_size!r}.")
         fields = [BalanceField(size_field, 1.0)] + [f for f in fields if f.name != size_field]
-    names = [f.name for f in fields]
-    require_columns(units, names, layer="units")
-    if fields:
-        raw = units[names].apply(pd.to_numeric, errors="coerce")
-        bad = raw.isna() | (raw < 0)
-        if bad.any().any():
-            col = bad.any()[bad.any()].index[0]
-            rows = list(units.index[bad[col].to_numpy()][:10])
-            raise DataError(
-                f"balance field {col!r} is missing, non-numeric or negative for units {rows}; "
-                "fill or fix those values first."
-            )
-        vals = raw.to_numpy(dtype=np.float64)
-        wf = np.array([f.weight for f in fields], dtype=np.float64)
-    else:
-        names = ["n_units"]
-        vals = np.ones((len(units), 1))
-        wf = np.ones(1)
-    vals = np.ascontiguousarray(vals)
+    names, vals, wf = balance_values(units, fields)
+    fields_given = bool(fields)
 
     # parents
-    problems: list[str] = []
-    if within is None:
-        parent = pd.Series("all", index=units.index)
-    elif isinstance(within, str):
-        require_columns(units, [within], layer="units")
-        parent = units[within]
-        if parent.isna().any():
-            rows = list(units.index[parent.isna().to_numpy()][:10])
-            raise DataError(f"units {rows} have no {within!r}; every unit needs its parent.")
-    else:
-        parent, straddle = assign_parents(units, within, id_column=within_id)
-        for row in straddle.itertuples():
-            problems.append(
-                f"unit {row.unit!r} straddles parents: only {row.share:.0%} of it lies in "
-                f"{row.parent!r}, where it was put (units are indivisible)."
-            )
+    parent, problems = _parents(units, within, within_id)
     parent_codes, parent_names = pd.factorize(parent, sort=True)
 
     if graph is None:
@@ -894,14 +954,14 @@ def partition_units(
     part_parent[labels] = np.asarray(parent_names, dtype=object)[parent_codes]
     targets = pd.DataFrame(np.array(target_rows), index=grid_ids, columns=names)
 
-    metric_fields = names if fields else []
+    metric_fields = names if fields_given else []
     grids = dissolve_plan(units, assignment)
     per_grid, summary = plan_metrics(
         units,
         assignment,
         fields=metric_fields,
         graph=graph,
-        targets=targets if fields else None,
+        targets=targets if fields_given else None,
         reference=reference,
         grids=grids,
     )
