@@ -19,6 +19,7 @@ __all__ = ["main"]
 # One module per subcommand group, in the order ``gridmap --help`` lists them.
 _MODULES = (
     "check",
+    "demo",
 )
 
 
