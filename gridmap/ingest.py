@@ -778,7 +778,8 @@ def _directions(series: pd.Series, frame: pd.DataFrame, led: _Ledger) -> pd.Seri
                 parsed[t] = parse_direction(t)
             except ValueError:
                 parsed[t] = None
-        hfov = frame["hfov_deg"].to_numpy("float64").copy() if "hfov_deg" in frame else None
+        hfov = (frame["hfov_deg"].to_numpy("float64").copy() if "hfov_deg" in frame
+                else np.full(len(values), np.nan))
         details = np.full(len(values), "", dtype=object)
         empty = np.zeros(len(values), dtype=bool)
         for i in np.flatnonzero(todo):
@@ -789,12 +790,12 @@ def _directions(series: pd.Series, frame: pd.DataFrame, led: _Ledger) -> pd.Seri
                 continue
             values[i] = got[0]
             details[i] = f"direction {text.iat[i]!r} read as azimuth {got[0]:g}°"
-            if got[1] is not None and hfov is not None and np.isnan(hfov[i]):
+            if got[1] is not None and np.isnan(hfov[i]):
                 hfov[i] = got[1]
                 details[i] += f", field of view {got[1]:g}°"
         led.repair(todo & ~empty, "direction parsed", details)
         led.repair(empty, "value left empty", details)
-        if hfov is not None:
+        if "hfov_deg" in frame or np.isfinite(hfov).any():
             frame["hfov_deg"] = hfov
     wrapped = np.isfinite(values) & ((values < 0) | (values > 360))
     led.repair(wrapped, "azimuth wrapped", "azimuth wrapped into 0–360")
