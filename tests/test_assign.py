@@ -157,3 +157,65 @@ def test_matches_sjoin_within_on_voronoi(seed: int) -> None:
     outside = ~shapely.intersects(shapely.box(X0, Y0, X0 + 1000, Y0 + 1000),
                                   pts.geometry.values)
     np.testing.assert_array_equal(np.sort(a.outside), np.flatnonzero(outside))
+
+
+def test_empty_points_and_nan_coordinates_are_outside(grid2x2: gpd.GeoDataFrame) -> None:
+    pts = gpd.GeoDataFrame(geometry=[Point(X0 + 50, Y0 + 50), Point(), None,
+                                     Point(X0 + 150, Y0 + 150)], crs=METRIC)
+    a = assign_points(pts, grid2x2)
+    assert a.index.tolist() == [0, -1, -1, 3]
+    b = assign_points(np.array([[np.nan, Y0], [X0 + 50, Y0 + 50]]), grid2x2, crs=METRIC)
+    assert b.index.tolist() == [-1, 0]
+
+
+def _ring(cx: float, cy: float, r: float, n: int) -> np.ndarray:
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return np.column_stack([cx + r * np.cos(t), cy + r * np.sin(t)])
+
+
+def test_holes_multipolygons_overlaps_and_many_vertices() -> None:
+    """Every awkward shape, checked against GEOS point by point."""
+    donut = shapely.Polygon(_ring(X0 + 200, Y0 + 200, 150, 40),
+                            holes=[_ring(X0 + 200, Y0 + 200, 60, 30)])
+    islands = shapely.MultiPolygon([box(X0 + 400, Y0, X0 + 450, Y0 + 50),
+                                    box(X0 + 500, Y0 + 500, X0 + 560, Y0 + 540)])
+    overlap = box(X0 + 300, Y0 + 100, X0 + 420, Y0 + 220)  # overlaps the donut
+    in_hole = box(X0 + 180, Y0 + 180, X0 + 220, Y0 + 220)  # fills part of the hole
+    wiggly = shapely.Polygon(_ring(X0 + 700, Y0 + 300, 120, 3000))  # > 512 edges
+    grids = gpd.GeoDataFrame({"grid_id": list("abcde")},
+                             geometry=[donut, islands, overlap, in_hole, wiggly], crs=METRIC)
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 850, size=(20_000, 2)) + np.array([X0, Y0])
+    verts = shapely.get_coordinates(grids.geometry.values)
+    mids = (verts[:-1] + verts[1:]) / 2  # mostly on edges
+    xy = np.vstack([xy, verts, mids, [[X0 + 200, Y0 + 200], [X0 + 330, Y0 + 180]]])
+    a = assign_points(xy, grids, crs=METRIC)
+    ref = _assign_strtree(xy[:, 0], xy[:, 1], grids.geometry.values)
+    np.testing.assert_array_equal(a.index, ref)
+    # centre of the hole is only in the small square; the overlap goes to the donut (listed first)
+    assert a.grid_ids.iloc[-2] == "d"
+    assert a.grid_ids.iloc[-1] == "a"
+    assert (a.index == 4).sum() > 1000
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_grids_with_points_on_edges_match_geos(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # axis-aligned grid cells (many points exactly on edges) plus Voronoi cells
+    grids = _voronoi_grids(int(rng.integers(5, 300)), seed)
+    xy = rng.uniform(-10, 1010, size=(3000, 2)).round(0) + np.array([X0, Y0])
+    verts = shapely.get_coordinates(grids.geometry.values)
+    w = rng.random((len(verts) - 1, 1))
+    on_edges = verts[:-1] * w + verts[1:] * (1 - w)
+    xy = np.vstack([xy, on_edges, verts])
+    a = assign_points(xy, grids, crs=METRIC)
+    ref = _assign_strtree(xy[:, 0], xy[:, 1], grids.geometry.values)
+    np.testing.assert_array_equal(a.index, ref)
+    squares = gpd.GeoDataFrame(
+        geometry=[box(X0 + i * 50, Y0 + j * 50, X0 + i * 50 + 50, Y0 + j * 50 + 50)
+                  for i in range(20) for j in range(20)], crs=METRIC,
+    ).sample(frac=1, random_state=seed)
+    b = assign_points(xy, squares, crs=METRIC)
+    ref = _assign_strtree(xy[:, 0], xy[:, 1], squares.geometry.values)
+    np.testing.assert_array_equal(b.index, ref)
+    assert b.counts().sum() + b.n_outside == len(xy)
