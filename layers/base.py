@@ -251,7 +251,7 @@ def make_map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=12,
         tiles=None,
-        control_scale=True,
+        control_scale=False,
         prefer_canvas=False,
         zoom_control=True,
     )
@@ -259,6 +259,7 @@ def make_map(
     m.options.update(min_zoom=3, max_zoom=19)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     _add_basemap(m, basemap, custom_url=custom_url, tianditu_key=tianditu_key)
+    _MetricScale().add_to(m)
     m.get_root().header.add_child(
         folium.Element(
             "<style>.leaflet-container{background:" + esc(background) + ";}"
@@ -276,6 +277,18 @@ def make_map(
         )
     )
     return m
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres only."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, maxWidth: 150}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
 
 
 class Legend(MacroElement):

@@ -277,7 +277,7 @@ def camera_layer(
     if cluster:
         layer: CameraCluster | CameraPointsLayer = CameraCluster(
             data, name=label, show=show, icon_create_function=_CLUSTER_ICON,
-            chunkedLoading=True, maxClusterRadius=45,
+            chunkedLoading=True, maxClusterRadius=60,
             disableClusteringAtZoom=17, spiderfyOnMaxZoom=False, showCoverageOnHover=False,
         )
     else:

@@ -139,6 +139,7 @@ def incident_layer(
         lo = hi + 1 if float(hi).is_integer() else hi
     if suppressed.any():
         items.insert(0, (SUPPRESSED_COLOUR, fewer))
-    items.insert(0, (ZERO_COLOUR, "0"))
+    if (values == 0).any():
+        items.insert(0, (ZERO_COLOUR, "0"))
     leg = legend(tr("legend.incidents", lang), items, legend_id="incidents", position="bottomleft")
     return layer, leg.follow(layer)

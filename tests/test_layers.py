@@ -278,6 +278,7 @@ def test_basemap_tiles(grids):
 def test_map_has_max_zoom_for_clustering(grids):
     html = _render(make_map(grids.total_bounds))
     assert re.search(r'"maxZoom":\s*19', html)
+    assert "imperial: false" in html  # metric scale bar only
 
 
 # -------------------------------------------------------------------------- grids

@@ -1,0 +1,98 @@
+"""The app in headless Chromium with every non-localhost request blocked.
+
+Proves the map draws offline: Leaflet, the grid polygons, the clustered camera
+points and the legends all come from this machine. Screenshots go to
+test-artifacts/ (one per page and language).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+TIMEOUT = 60_000
+
+
+def _open(page, url: str):
+    page.goto(url, timeout=TIMEOUT)
+    page.wait_for_selector("[data-test-script-state='notRunning']", timeout=TIMEOUT)
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator(".leaflet-container").wait_for(state="visible", timeout=TIMEOUT)
+    frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=TIMEOUT)
+    return frame
+
+
+def _wait_for(measure, ok, page, *, tries: int = 40):
+    """Measure until ``ok`` holds (markers are added in chunks); return the last value."""
+    value = measure()
+    for _ in range(tries):
+        if ok(value):
+            break
+        page.wait_for_timeout(250)
+        value = measure()
+    return value
+
+
+def _settle(page, frame) -> None:
+    """Wait for Leaflet's zoom animation to end before a screenshot."""
+    expect(frame.locator(".leaflet-zoom-anim")).to_have_count(0, timeout=TIMEOUT)
+    page.wait_for_timeout(800)
+
+
+def _camera_points_drawn(frame) -> int:
+    """Points on the map: single markers plus the counts written on cluster icons."""
+    singles = frame.locator(".gridmap-camera").count()
+    clustered = sum(int(t) for t in frame.locator(".marker-cluster span").all_inner_texts())
+    return singles + clustered
+
+
+def test_overview_draws_offline_in_english(offline_page, app_url, app_data, screenshot):
+    page, watch = offline_page("en-US")
+    frame = _open(page, app_url)
+    expect(page.get_by_role("heading", name="One-network overview")).to_be_visible()
+    expect(page.get_by_text("Synthetic demo district — not real data").first).to_be_visible()
+
+    grids = gpd.read_file(app_data / "grids.gpkg", layer="grids")
+    raw_points = pd.read_csv(app_data / "cameras.csv", dtype=str)["point_id"].nunique()
+    # one SVG path per grid; the incidents layer is off when the map opens
+    expect(frame.locator("path.leaflet-interactive")).to_have_count(len(grids), timeout=TIMEOUT)
+    # ingest may reject a few planted bad rows; nothing else is lost
+    drawn = _wait_for(lambda: _camera_points_drawn(frame),
+                      lambda n: 0.9 * raw_points <= n <= raw_points, page)
+    assert 0.9 * raw_points <= drawn <= raw_points, (drawn, raw_points)
+    expect(frame.locator(".gridmap-legend[data-legend='grids']")).to_contain_text("Grids by street")
+    expect(frame.locator(".gridmap-legend[data-legend='cameras']")).to_be_visible()
+    expect(frame.locator(".gridmap-legend[data-legend='incidents']")).to_have_count(0)
+
+    # switching the incidents layer on draws a second set of grid polygons and its legend
+    frame.locator(".leaflet-control-layers-overlays label", has_text="Incidents per grid").click()
+    expect(frame.locator(".gridmap-legend[data-legend='incidents']")).to_be_visible()
+    expect(frame.locator("path.leaflet-interactive")).to_have_count(2 * len(grids))
+    _settle(page, frame)
+    screenshot(page, "overview-en")
+    watch.assert_clean()
+
+
+def test_language_follows_browser_and_switch(offline_page, app_url, screenshot):
+    page, watch = offline_page("zh-CN")
+    frame = _open(page, app_url)
+    expect(page.get_by_role("heading", name="一张网总览")).to_be_visible()
+    expect(frame.locator(".gridmap-legend[data-legend='grids']")).to_contain_text("网格（按街道）")
+    _settle(page, frame)
+    screenshot(page, "overview-zh")
+
+    page.locator("[data-testid='stSidebar']").get_by_text("English", exact=True).click()
+    expect(page.get_by_role("heading", name="One-network overview")).to_be_visible(timeout=TIMEOUT)
+    frame = page.frame_locator(MAP_FRAME)
+    expect(frame.locator(".gridmap-legend[data-legend='grids']")).to_contain_text(
+        "Grids by street", timeout=TIMEOUT
+    )
+    expect(frame.locator(".gridmap-legend[data-legend='cameras']")).to_contain_text(
+        "Camera point status"
+    )
+    watch.assert_clean()
