@@ -205,7 +205,8 @@ def _read_excel(path: Path, *, sheet: str | int | None) -> RawTable:
             sheet = names[0]
         elif isinstance(sheet, str) and sheet not in names:
             raise ReadError(path, f"no sheet named {sheet!r}; sheets are {names}", "pass one of them")
-        frame = book.parse(sheet, dtype=str, keep_default_na=False, na_filter=False)
+        frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False,
+                              na_filter=False)
     frame.columns = [str(c).strip() for c in frame.columns]
     _check_header(path, list(frame.columns))
     notes = [f"sheet {sheet!r}" + (f" (of {len(names)} sheets)" if len(names) > 1 else "")]
@@ -219,6 +220,16 @@ def _vsi(path: Path) -> str:
     return f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
 
 
+_FORMAT_NAMES = {".gpkg": "GeoPackage", ".shp": "Shapefile", ".zip": "zipped layer",
+                 ".geojson": "GeoJSON", ".fgb": "FlatGeobuf", ".json": "GeoJSON"}
+
+
+def _corrupt(path: Path, exc: BaseException) -> ReadError:
+    name = _FORMAT_NAMES.get(path.suffix.lower(), "vector file")
+    return ReadError(path, f"not a valid {name} ({_short(exc)})",
+                     "the file is corrupt or truncated; export it again")
+
+
 def list_layers(path: str | Path) -> list[str]:
     """Names of the layers in a vector file (a GeoPackage may hold several)."""
     path = Path(path)
@@ -230,13 +241,13 @@ def list_layers(path: str | Path) -> list[str]:
     try:
         return [str(name) for name, _ in pyogrio.list_layers(_vsi(path))]
     except (DataSourceError, DataLayerError) as exc:
-        raise ReadError(path, f"not a readable vector file ({_short(exc)})",
-                        "check the file is complete, or export it again") from exc
+        raise _corrupt(path, exc) from exc
 
 
 def _short(exc: BaseException) -> str:
+    """The first line of an error, without the (long) path GDAL often repeats."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _check_zip(path: Path) -> None:
@@ -277,10 +288,7 @@ def _read_vector(path: Path, *, layer: str | int | None, prefer: tuple[str, ...]
     try:
         frame = gpd.read_file(_vsi(path), layer=chosen, engine="pyogrio")
     except (DataSourceError, DataLayerError, ValueError) as exc:
-        kind = {".gpkg": "GeoPackage", ".shp": "Shapefile", ".zip": "zipped layer",
-                ".geojson": "GeoJSON"}.get(ext, "vector file")
-        raise ReadError(path, f"not a valid {kind} ({_short(exc)})",
-                        "the file is corrupt or truncated; export it again") from exc
+        raise _corrupt(path, exc) from exc
     if not isinstance(frame, gpd.GeoDataFrame):
         return RawTable(_as_strings(pd.DataFrame(frame)), path, "records", notes)
     return RawTable(frame.reset_index(drop=True), path, "vector", notes)
