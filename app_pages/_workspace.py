@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,9 +139,9 @@ def _names(layer: gpd.GeoDataFrame | None, code: str) -> dict:
     return dict(zip(layer[code], layer["name"], strict=True))
 
 
-def _data_dir_from_env() -> tuple[Path, bool]:
+def _data_dir_from_env() -> Path:
     env = os.environ.get("GRIDMAP_DATA_DIR", "").strip()
-    return (Path(env).expanduser().resolve(), True) if env else (DEFAULT_DATA_DIR, False)
+    return Path(env).expanduser().resolve() if env else DEFAULT_DATA_DIR
 
 
 def _data_signature(data_dir: Path) -> str:
@@ -196,7 +197,7 @@ def sidebar() -> Workspace:
             st.warning(tr("ws.tianditu_missing", lang))
         if basemap != "none":
             st.caption(tr("ws.online_note", lang))
-        data_dir, _ = _data_dir_from_env()
+        data_dir = _data_dir_from_env()
         st.caption(tr("ws.data_dir", lang, path=_display_path(data_dir)))
     ws = Workspace(
         lang=lang, source=source, data_dir=data_dir, basemap=basemap,
@@ -229,40 +230,54 @@ def _demo_complete(path: Path) -> bool:
     return all((path / name).exists() for name in DEMO_FILES)
 
 
-@st.cache_resource(show_spinner=False)
-def _generate_demo(path_text: str, scale: str) -> str:
-    """Generate the demo district into ``path`` once per server (atomic rename)."""
+_GENERATE_LOCK = threading.Lock()
+
+
+def _generate_demo(path: Path, scale: str, lang: str) -> None:
+    """Generate the demo district into ``path`` with a progress display.
+
+    One session generates while others wait on the lock; the files are written
+    to a temporary sibling folder and renamed into place, so a reader never
+    sees half a district.
+    """
     from gridmap import demo
 
-    path = Path(path_text)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".demo-", dir=path.parent))
-    try:
-        demo.generate(tmp, scale=scale, seed=0)
-        if not _demo_complete(path):
-            if path.exists():
-                shutil.rmtree(path)
-            tmp.rename(path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return path_text
+    with _GENERATE_LOCK:
+        if _demo_complete(path):
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".demo-", dir=path.parent))
+        label = tr("ws.generating", lang, scale=scale, path=_display_path(path))
+        try:
+            with st.status(label, expanded=False) as status:
+                demo.generate(tmp, scale=scale, seed=0, progress=status.write)
+                if path.exists():
+                    shutil.rmtree(path)
+                tmp.rename(path)
+                status.update(state="complete")
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
 
 
 def ensure_data(ws: Workspace) -> Path:
-    """Return the data folder, generating the demo district there on first run."""
+    """Return the data folder, generating the demo district there on first run.
+
+    Raises
+    ------
+    GridmapError
+        When ``GRIDMAP_DATA_DIR`` names a folder with other files but no district.
+    """
     path = ws.data_dir
     if _demo_complete(path):
         return path
-    _, explicit = _data_dir_from_env()
-    if explicit and path.exists() and any(path.iterdir()):
+    if path.exists() and any(p for p in path.iterdir() if not p.name.startswith(".")):
         raise GridmapError(
             f"{path} lacks {[n for n in DEMO_FILES if not (path / n).exists()]}; point "
             "GRIDMAP_DATA_DIR at a folder made by `gridmap demo --out DIR`, or unset it."
         )
     scale = os.environ.get("GRIDMAP_DEMO_SCALE", "default")
-    with st.spinner(tr("ws.generating", ws.lang, scale=scale, path=_display_path(path))):
-        _generate_demo(str(path), scale)
+    _generate_demo(path, scale, ws.lang)
     return path
 
 

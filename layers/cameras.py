@@ -129,23 +129,50 @@ def camera_points(
     df["point_id"] = df["point_id"].astype(object)
     df.loc[missing, "point_id"] = df.loc[missing, "camera_id"].astype(str)
     df["point_id"] = df["point_id"].astype(str)
-    n_label = tr("tip.point", lang)
-    rows = []
-    for pid, grp in df.groupby("point_id", sort=False):
-        n = len(grp)
-        lines = [f"<b>{esc(n_label)} {esc(pid)}</b> · {esc(tr('tip.cameras', lang, n=n))}"]
-        for cam in grp.head(max_listed).itertuples(index=False):
-            lines.append(
-                f"{esc(cam.camera_id)} · {esc(_label('kind', cam.kind, lang))} · "
-                f"{esc(_label('camstatus', cam.status, lang))}"
-            )
-        if n > max_listed:
-            lines.append(esc(tr("tip.more", lang, n=n - max_listed)))
-        rows.append(
-            (pid, float(grp["lon"].mean()), float(grp["lat"].mean()), n,
-             point_status(grp["status"].tolist()), "<br>".join(lines))
-        )
-    return pd.DataFrame(rows, columns=["point_id", "lon", "lat", "n_cameras", "status", "tip"])
+    # one group per point, in order of first appearance; cameras keep file order
+    codes, uniques = pd.factorize(df["point_id"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    codes_sorted = codes[order]
+    n_points = len(uniques)
+    n = np.bincount(codes, minlength=n_points)
+    status = df["status"].astype(object).where(df["status"].notna(), "unknown").astype(str).to_numpy()
+    online = np.bincount(codes, weights=status == "online", minlength=n_points)
+    offline = np.bincount(codes, weights=status == "offline", minlength=n_points)
+    planned = np.bincount(codes, weights=status == "planned", minlength=n_points)
+    built = n - planned
+    summary = np.select(
+        [built == 0, online == built, (online == 0) & (offline > 0), online == 0],
+        ["planned", "online", "offline", "unknown"],
+        default="mixed",
+    )
+    # tooltip lines of the first ``max_listed`` cameras of each point
+    rank = np.arange(len(order)) - np.searchsorted(codes_sorted, codes_sorted, side="left")
+    listed = order[rank < max_listed]
+    sep = " · "
+    kind_values = df["kind"].astype(object).where(df["kind"].notna(), "").astype(str).to_numpy()
+    kinds = {k: esc(_label("kind", k, lang)) for k in pd.unique(kind_values)}
+    states = {k: esc(_label("camstatus", k, lang)) for k in pd.unique(status)}
+    ids = df["camera_id"].to_numpy()
+    lines = [f"{esc(ids[i])}{sep}{kinds[kind_values[i]]}{sep}{states[status[i]]}" for i in listed]
+    bounds = np.searchsorted(codes[listed], np.arange(n_points + 1), side="left")
+    head = esc(tr("tip.point", lang))
+    tips = []
+    for k in range(n_points):
+        parts = [f"<b>{head} {esc(uniques[k])}</b>{sep}{esc(tr('tip.cameras', lang, n=int(n[k])))}"]
+        parts += lines[bounds[k]:bounds[k + 1]]
+        if n[k] > max_listed:
+            parts.append(esc(tr("tip.more", lang, n=int(n[k] - max_listed))))
+        tips.append("<br>".join(parts))
+    return pd.DataFrame(
+        {
+            "point_id": np.asarray(uniques, dtype=object),
+            "lon": np.bincount(codes, weights=df["lon"].to_numpy(), minlength=n_points) / n,
+            "lat": np.bincount(codes, weights=df["lat"].to_numpy(), minlength=n_points) / n,
+            "n_cameras": n.astype(np.int64),
+            "status": summary,
+            "tip": tips,
+        }
+    )
 
 
 _CALLBACK = """

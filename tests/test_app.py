@@ -139,3 +139,23 @@ def test_bad_data_folder_shows_a_fix(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert any("GRIDMAP_DATA_DIR" in e.value for e in at.error)
+
+
+def test_first_run_generates_the_demo_district(tmp_path, monkeypatch):
+    target = tmp_path / "fresh" / "demo"
+    monkeypatch.setenv("GRIDMAP_DATA_DIR", str(target))
+    monkeypatch.setenv("GRIDMAP_DEMO_SCALE", "small")
+    if str(ROOT) not in sys.path:
+        monkeypatch.syspath_prepend(str(ROOT))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["ws.lang"] = "en"
+    at.run()
+    assert not at.exception
+    for name in ("grids.gpkg", "cameras.csv", "incidents.parquet"):
+        assert (target / name).is_file()
+    assert not [p for p in target.parent.iterdir() if p.name.startswith(".demo-")]
+    grids = gpd.read_file(target / "grids.gpkg", layer="grids")
+    incidents = pd.read_parquet(target / "incidents.parquet")
+    figures = _metrics(at)
+    assert figures["Grids"] == f"{len(grids):,}"
+    assert figures["Incidents"] == f"{len(incidents):,}"

@@ -371,6 +371,33 @@ def test_camera_points_one_row_per_point(cameras):
     assert "2 cameras" in pts.loc["P1", "tip"]
 
 
+def test_camera_points_status_matches_point_status_per_point():
+    rng = np.random.default_rng(7)
+    n = 400
+    statuses = rng.choice(["online", "offline", "planned", "unknown", None], n)
+    cams = gpd.GeoDataFrame(
+        {
+            "camera_id": [f"c{i}" for i in range(n)],
+            "point_id": [f"P{i}" for i in rng.integers(0, 120, n)],
+            "kind": rng.choice(["dome", "ptz", None], n),
+            "status": statuses,
+        },
+        geometry=gpd.points_from_xy(120.7 + rng.random(n) / 100, 30.7 + rng.random(n) / 100),
+        crs=4326,
+    )
+    pts = camera_points(cams, lang="en", max_listed=2).set_index("point_id")
+    for pid, grp in cams.groupby("point_id"):
+        assert pts.loc[pid, "status"] == point_status(grp["status"].tolist()), pid
+        assert pts.loc[pid, "n_cameras"] == len(grp)
+        assert pts.loc[pid, "lat"] == pytest.approx(grp.geometry.y.mean())
+        tip = pts.loc[pid, "tip"]
+        listed = [c for c in grp["camera_id"] if f"<br>{c} · " in tip]
+        assert listed == list(grp["camera_id"][:2])
+        assert (f"… {len(grp) - 2} more" in tip) == (len(grp) > 2)
+    assert "None" not in "".join(pts["tip"])
+    assert "&lt;NA&gt;" not in "".join(pts["tip"])
+
+
 def test_camera_points_without_point_id_stand_alone(cameras):
     pts = camera_points(cameras.drop(columns="point_id"), lang="zh")
     assert len(pts) == 5
