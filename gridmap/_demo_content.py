@@ -184,11 +184,11 @@ def build_grids(layout: Layout, frame: Frame, rng: np.random.Generator) -> dict[
 
 
 def road_class(layout: Layout) -> np.ndarray:
-    """0 primary (cuts between streets and the first two cuts), 1 secondary, 2 local."""
+    """0 primary (cuts between streets, and the first cut), 1 secondary (between communities), 2 local."""
     lvl = layout.road_level
     cls = np.full(len(lvl), 2, dtype=np.int8)
     cls[lvl == COMMUNITY] = 1
-    cls[(lvl == STREET) | ((lvl <= COMMUNITY) & (layout.road_depth <= 1))] = 0
+    cls[(lvl == STREET) | ((lvl == COMMUNITY) & (layout.road_depth == 0))] = 0
     return cls
 
 
@@ -471,7 +471,11 @@ def build_cameras(
     road = np.concatenate([c_road, owner])
     other = np.concatenate([c_other, np.full(len(owner), -1)])
     axis = np.concatenate([c_axis, ax[owner]])
-    inside = shapely.contains_xy(outline, u, v) & ~shapely.dwithin(outline.exterior, shapely.points(u, v), 1.0)
+    pts = shapely.points(u, v)
+    inside = shapely.contains_xy(outline, u, v) & ~shapely.dwithin(outline.exterior, pts, 1.0)
+    # never on a road (e.g. a roadside site where a side road joins)
+    on_road = shapely.STRtree(road_lines(ax, pos, lo, hi)).query(pts, predicate="dwithin", distance=1.5)[0]
+    inside[on_road] = False
     u, v, is_junction, road, other, axis = (a[inside] for a in (u, v, is_junction, road, other, axis))
 
     # 3. which grid holds each candidate, then the best-ranked candidates per grid

@@ -219,12 +219,12 @@ def _write_gpkg(path: Path, layers: dict, *, title: str) -> None:
     old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
     try:
-        for i, (name, gdf) in enumerate(layers.items()):
-            kwargs = {"dataset_metadata": {"synthetic": "true", "label": LABEL}} if i == 0 else {}
+        # layer metadata only: GDAL keeps dataset metadata of a GeoPackage opened
+        # read-only in a side-car .aux.xml file, which would litter the folder
+        for name, gdf in layers.items():
             pyogrio.write_dataframe(
                 gdf, path, layer=name, driver="GPKG",
                 layer_metadata={"synthetic": "true", "label": LABEL, "title": f"{title}: {name}"},
-                **kwargs,
             )
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
