@@ -1179,7 +1179,7 @@ def read_layer(
         The file cannot be read at all (one message: file, problem, fix).
     """
     raw = read_table(path, layer=layer, sheet=sheet, encoding=encoding,
-                     prefer_layers=(kind,) if kind else ())
+                     prefer_layers=(kind,) if kind else tuple(LAYERS))
     return _ingest(raw, name=str(path), kind=kind, coords=coords, crs=crs, lon=lon, lat=lat,
                    columns=columns, study_area=study_area)
 

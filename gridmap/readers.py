@@ -284,7 +284,9 @@ def _read_vector(path: Path, *, layer: str | int | None, prefer: tuple[str, ...]
         return _read_parquet(path)
     chosen = _pick_layer(path, layer, prefer)
     if chosen is not None:
-        notes.append(f"layer {chosen!r}")
+        others = [n for n in list_layers(path) if n != chosen]
+        notes.append(f"layer {chosen!r}" + (f" (others: {others}; pass layer= for one of them)"
+                                            if others and layer is None else ""))
     try:
         frame = gpd.read_file(_vsi(path), layer=chosen, engine="pyogrio")
     except (DataSourceError, DataLayerError, ValueError) as exc:

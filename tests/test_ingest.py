@@ -331,12 +331,15 @@ def test_vector_formats(tmp_path, two_grids, ext):
 
 def test_geopackage_layers(tmp_path, two_grids):
     path = tmp_path / "g.gpkg"
-    two_grids.to_file(path, layer="grids")
+    two_grids.to_file(path, layer="zones")
     two_grids.head(1).to_file(path, layer="streets")
-    with pytest.raises(ReadError, match=r"holds 2 layers \['grids', 'streets'\]"):
+    with pytest.raises(ReadError, match=r"holds 2 layers \['zones', 'streets'\]"):
         read_layer(path)
-    assert len(read_layer(path, kind="grids").data) == 2  # the layer named like the kind
     assert len(read_layer(path, layer="streets").data) == 1
+    two_grids.head(1).to_file(path, layer="grids")
+    result = read_layer(path)  # the layer named like a kind, said in the notes
+    assert len(result.data) == 1
+    assert "layer 'grids' (others: ['zones', 'streets']" in result.report.notes[0]
 
 
 def test_invalid_polygon_made_valid_and_other_geometry_problems(tmp_path):
