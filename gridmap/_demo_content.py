@@ -438,12 +438,17 @@ def build_cameras(
     level = grids["_grid_level"]
     urban = level > URBAN_LEVEL
     lo_r, hi_r = scale.rural_cameras_per_km2
+    heart = np.clip((level - URBAN_LEVEL) / 0.6, 0.0, 1.0) ** 1.3
     dens = np.where(
         urban,
-        (18.0 + 72.0 * np.clip((level - URBAN_LEVEL) / 0.6, 0, 1) ** 1.3) * rng.uniform(0.85, 1.12, len(level)),
-        np.where(rng.random(len(level)) < 0.2, rng.uniform(0.35 * lo_r, lo_r, len(level)), rng.uniform(lo_r, hi_r, len(level))),
+        (15.0 + 70.0 * heart) * rng.uniform(0.9, 1.06, len(level)),  # up to 70-90/km²
+        np.where(
+            rng.random(len(level)) < 0.2,
+            rng.uniform(0.35 * lo_r, lo_r, len(level)),  # a fifth of rural grids fall short
+            rng.uniform(lo_r, hi_r, len(level)),
+        ),
     )
-    target = rng.poisson(dens * area_km2)
+    target = np.round(dens * area_km2).astype(np.int64)
 
     # 2. candidates: junction corners and points along roads, a few metres off the road
     iu, iv, ia, ib = _intersections(layout)

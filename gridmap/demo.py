@@ -180,7 +180,7 @@ SCALES: dict[str, Scale] = {
         area_km2=15_000.0, n_streets=400, n_communities=8_000, n_grids=100_000,
         n_incidents=10_000_000, population=20_000_000, n_cores=12, core_sigma_km=4.0,
         urban_ratio=12.0, villages_per_km2=0.25, building_share=0.5, n_hotspots=120,
-        rural_cameras_per_km2=(1.5, 4.0), camera_spacing_m=50.0,
+        rural_cameras_per_km2=(2.5, 6.0), camera_spacing_m=50.0,
     ),
 }
 

@@ -72,7 +72,8 @@ def test_every_file_written_and_labelled_synthetic(demo_small):
     meta = _meta(demo_small)
     assert meta["synthetic"] is True
     assert meta["label"] == LABEL
-    assert "not real data" in LABEL and "合成演示数据" in LABEL
+    assert "not real data" in LABEL
+    assert "合成演示数据" in LABEL
     assert (meta["scale"], meta["seed"]) == ("small", 0)
     for gpkg in ("grids.gpkg", "roads.gpkg", "buildings.gpkg"):
         for layer in pyogrio.list_layers(demo_small / gpkg)[:, 0]:
@@ -92,7 +93,8 @@ def test_files_read_back_in_wgs84_near_jiaxing(demo_small):
     grids = gpd.read_file(demo_small / "grids.gpkg", layer="grids")
     assert grids.crs.to_epsg() == 4326
     lon, lat = grids.union_all().centroid.coords[0]
-    assert abs(lon - 120.75) < 0.05 and abs(lat - 30.75) < 0.05
+    assert abs(lon - 120.75) < 0.05
+    assert abs(lat - 30.75) < 0.05
     inc = gpd.read_parquet(demo_small / "incidents.parquet")
     assert inc.crs.to_epsg() == 4326
     assert set(inc.geom_type) == {"Point"}
@@ -277,10 +279,12 @@ def test_camera_columns_and_vocabularies(demo_small):
     assert set(cams["status"]) == {"online", "offline", "planned"}
     assert set(cams["status"]) <= set(CAMERA_STATUSES)
     assert cams["azimuth_deg"].between(0, 360).all()
-    assert (cams["hfov_deg"] > 0).all() and (cams["range_m"] > 0).all()
+    assert (cams["hfov_deg"] > 0).all()
+    assert (cams["range_m"] > 0).all()
     # several cameras share a point, and then share its position
     per_point = cams.groupby("point_id").size()
-    assert per_point.max() in (2, 3, 4) and per_point.max() <= 4
+    assert per_point.max() in (2, 3, 4)
+    assert per_point.max() <= 4
     assert (cams.groupby("point_id")[["lon", "lat"]].nunique() == 1).all().all()
 
 
@@ -363,7 +367,8 @@ def test_incident_columns_and_closed_loop(demo_default):
     assert set(inc["status"]) <= set(INCIDENT_STATUSES)
     assert set(inc["category"]) == set(meta["incidents"]["categories"])
     rep = inc["reported_at"]
-    assert rep.min() >= pd.Timestamp("2025-01-01") and rep.max() < pd.Timestamp("2026-01-01")
+    assert rep.min() >= pd.Timestamp("2025-01-01")
+    assert rep.max() < pd.Timestamp("2026-01-01")
     closed = inc["status"] == "closed"
     assert inc.loc[closed, "closed_at"].notna().all()
     assert inc.loc[~closed, "closed_at"].isna().all()
@@ -485,7 +490,8 @@ def test_scales_are_described():
     for name, sc in SCALES.items():
         assert sc.name == name
         assert sc.n_streets <= sc.n_communities <= sc.n_grids
-        assert sc.n_streets <= 999 and sc.n_communities / sc.n_streets <= 999
+        assert sc.n_streets <= 999
+        assert sc.n_communities / sc.n_streets <= 999
     assert SCALES["city"].n_incidents == 1_000_000
     assert SCALES["province"].n_incidents == 10_000_000
     assert re.search(r"\d", SCALES["default"].description)
