@@ -193,6 +193,9 @@ def sidebar() -> Workspace:
             )
             if st.checkbox(tr("ws.custom_gcj", lang), key="ws.custom_gcj"):
                 custom_datum = "gcj02"
+            if not custom_url.strip():
+                st.info(tr("ws.custom_url.empty", lang))
+                basemap = "none"
         if basemap == "tianditu" and not tianditu_key:
             st.warning(tr("ws.tianditu_missing", lang))
         if basemap != "none":

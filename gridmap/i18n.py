@@ -112,6 +112,10 @@ register(
             "zh": "形如 https://host/{z}/{x}/{y}.png；需要能访问该地址的网络。",
             "en": "Like https://host/{z}/{x}/{y}.png; needs a network that reaches it.",
         },
+        "ws.custom_url.empty": {
+            "zh": "请输入瓦片地址；在此之前不显示底图。",
+            "en": "Enter a tile URL; no basemap is shown until then.",
+        },
         "ws.custom_gcj": {"zh": "瓦片为 GCJ-02 坐标", "en": "Tiles are in GCJ-02"},
         "ws.tianditu_missing": {
             "zh": "天地图需要密钥：启动前设置环境变量 TIANDITU_KEY。",

@@ -119,6 +119,18 @@ def test_colour_by_community_and_amap_basemap_run(app):
     assert any("internet" in c.value for c in app.sidebar.caption)
 
 
+def test_custom_basemap_waits_for_a_url(app):
+    app.selectbox(key="ws.basemap").set_value("custom").run()
+    assert not app.exception
+    assert any("Enter a tile URL" in i.value for i in app.sidebar.info)
+    assert not app.error
+    app.text_input(key="ws.custom_url").input("https://t.example.org/{z}/{y}.png").run()
+    assert any("lacks {x}" in e.value for e in app.error)
+    app.text_input(key="ws.custom_url").input("https://t.example.org/{z}/{x}/{y}.png").run()
+    assert not app.error
+    assert not app.exception
+
+
 def test_tianditu_without_key_warns(app):
     app.selectbox(key="ws.basemap").set_value("tianditu").run()
     assert any("TIANDITU_KEY" in w.value for w in app.sidebar.warning)
