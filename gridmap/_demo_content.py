@@ -8,27 +8,33 @@ and WGS84 by :class:`~gridmap._demo_frame.Frame`.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from affine import Affine
 from rasterio import features
+from rasterio.transform import Affine
 
 from ._demo_frame import Frame
-from ._demo_layout import BLOCK, COMMUNITY, STREET, Layout, road_lines
+from ._demo_layout import COMMUNITY, STREET, Layout, road_lines
 from ._demo_names import draw_names
 from .crs import WGS84
 
+if TYPE_CHECKING:
+    from .demo import Scale
+
 __all__ = [
     "DISTRICT_CODE",
+    "ROAD_CLASSES",
     "build_buildings",
     "build_cameras",
     "build_grids",
     "build_places",
     "build_population",
     "build_roads",
+    "road_class",
 ]
 
 DISTRICT_CODE = "330499"  # synthetic: 99 is not a real county-level code under 3304 (Jiaxing)
@@ -62,7 +68,7 @@ def _reading_order(x: np.ndarray, y: np.ndarray, row_height: float) -> np.ndarra
     return np.lexsort((x, rows))
 
 
-def _ordered_codes(x, y, size, parent):
+def _ordered_codes(x: np.ndarray, y: np.ndarray, size: np.ndarray, parent: np.ndarray) -> np.ndarray:
     """Serial numbers 1.. within each parent, in reading order."""
     serial = np.zeros(len(x), dtype=np.int64)
     for p in np.unique(parent):
@@ -87,7 +93,7 @@ def build_grids(layout: Layout, frame: Frame, rng: np.random.Generator) -> dict[
     grid_level = layout.cores.level(lu, lv)
     zone = np.where(grid_level > URBAN_LEVEL, "urban", "rural")
 
-    def _xy(geoms):
+    def _xy(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         c = shapely.get_coordinates(shapely.point_on_surface(geoms))
         return c[:, 0], c[:, 1]
 
@@ -249,7 +255,9 @@ def _inner_rects(layout: Layout, road_cls: np.ndarray, extra: float = 3.0) -> np
     return np.column_stack([r[:, 0] + half[:, 0], r[:, 1] - half[:, 1], r[:, 2] + half[:, 2], r[:, 3] - half[:, 3]])
 
 
-def _lattice(rects: np.ndarray, kind: np.ndarray, rng: np.random.Generator):
+def _lattice(
+    rects: np.ndarray, kind: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Building footprints on a lattice inside each rectangle (vectorised)."""
     p = _KIND_PARAMS[kind]
     w = rects[:, 1] - rects[:, 0]
@@ -272,7 +280,7 @@ def _lattice(rects: np.ndarray, kind: np.ndarray, rng: np.random.Generator):
 
 
 def build_buildings(
-    layout: Layout, frame: Frame, roads: dict, scale, rng: np.random.Generator
+    layout: Layout, frame: Frame, grids: dict, roads: dict, scale: Scale, rng: np.random.Generator
 ) -> dict:
     """Building footprints that never cross a road, denser and taller in the core.
 
@@ -295,7 +303,7 @@ def build_buildings(
     kind = kind_block[has][owner]
 
     # villages: house clusters around centres in rural land
-    rural_area = float(np.sum(shapely.area(layout.grid_geom)[layout.cores.level(*shapely.get_coordinates(shapely.point_on_surface(layout.grid_geom)).T) <= URBAN_LEVEL]))
+    rural_area = float(shapely.area(layout.grid_geom)[grids["_grid_zone"] == "rural"].sum())
     n_vil = int(rng.poisson(scale.villages_per_km2 * rural_area / 1e6))
     minx, miny, maxx, maxy = layout.outline.bounds
     vu = rng.uniform(minx, maxx, 4 * n_vil + 10)
@@ -411,7 +419,7 @@ _RANGE = np.array([(45.0, 90.0), (20.0, 40.0), (100.0, 200.0), (12.0, 25.0)])
 _INDUSTRY = np.array(["00", "01", "04"], dtype=object)  # road, community, traffic
 
 
-def _intersections(layout: Layout):
+def _intersections(layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """T-junctions of the cuts: position, the cut and the road it ends on."""
     ax, pos, lo, hi, ends = layout.road_axis, layout.road_pos, layout.road_lo, layout.road_hi, layout.road_ends
     u = np.concatenate([np.where(ax == 0, pos, lo), np.where(ax == 0, pos, hi)])
@@ -423,7 +431,7 @@ def _intersections(layout: Layout):
 
 
 def build_cameras(
-    layout: Layout, frame: Frame, grids: dict, roads: dict, scale, rng: np.random.Generator
+    layout: Layout, frame: Frame, grids: dict, roads: dict, scale: Scale, rng: np.random.Generator
 ) -> dict:
     """Camera points beside roads and at junctions, at a density set per grid.
 
@@ -607,7 +615,7 @@ _PLACES = (
 
 
 def build_places(
-    layout: Layout, frame: Frame, grids: dict, roads: dict, population: int, rng: np.random.Generator
+    layout: Layout, frame: Frame, roads: dict, population: int, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Key places: schools, kindergartens, hospitals, petrol stations, markets, care homes, police."""
     r = layout.block_rect
@@ -634,9 +642,16 @@ def build_places(
             pv = np.where(layout.road_axis[road] == 0, p, layout.road_pos[road] + off)
             keep = shapely.contains_xy(layout.outline, pu, pv)
             pu, pv = pu[keep], pv[keep]
-        elif kind == "派出所":
-            pts = shapely.get_coordinates(shapely.point_on_surface(layout.street_geom))
-            pu, pv = pts[:, 0], pts[:, 1]
+        elif kind == "派出所":  # one per street, in its most urban usable block
+            street = np.where(
+                layout.block_grid >= 0,
+                layout.community_street[layout.grid_community[np.maximum(layout.block_grid, 0)]],
+                -1,
+            )
+            score = np.where(ok & (street >= 0), lvl + rng.uniform(0, 0.2, len(r)), -np.inf)
+            b = np.array([int(np.argmax(np.where(street == k, score, -np.inf))) for k in range(n_streets)])
+            b = b[np.isfinite(score[b])]
+            pu, pv = bu[b], bv[b]
         else:
             b = rng.choice(len(r), n, p=weight)
             pu = bu[b] + rng.uniform(-0.2, 0.2, n) * (inner[b, 1] - inner[b, 0])
@@ -663,5 +678,3 @@ def build_places(
     )
     return table, np.column_stack([u, v])
 
-
-__all__ += ["BLOCK", "ROAD_CLASSES", "road_class"]

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -31,7 +33,18 @@ from ._demo_frame import Frame
 from ._demo_layout import Layout
 from .crs import WGS84
 
-__all__ = ["CATEGORIES", "HOUR_PROFILES", "build_incidents", "hour_profile", "write_geoparquet"]
+if TYPE_CHECKING:
+    from .demo import Scale
+
+__all__ = [
+    "CATEGORIES",
+    "HOUR_PROFILES",
+    "build_incidents",
+    "day_weights",
+    "hour_profile",
+    "incidents_table",
+    "write_geoparquet",
+]
 
 YEAR_START = np.datetime64("2025-01-01T00:00:00", "s")
 AS_OF = np.datetime64("2026-01-01T00:00:00", "s")
@@ -95,7 +108,9 @@ def day_weights(category: str) -> np.ndarray:
     return w / w.sum()
 
 
-def _hotspots(layout: Layout, frame: Frame, places_uv: np.ndarray, n: int, rng) -> list[dict]:
+def _hotspots(
+    layout: Layout, frame: Frame, places_uv: np.ndarray, n: int, rng: np.random.Generator
+) -> list[dict]:
     """Hotspot centres in urban land (half of them at key places), with sigma and share."""
     cats = list(CATEGORIES)
     out = []
@@ -124,7 +139,10 @@ def _hotspots(layout: Layout, frame: Frame, places_uv: np.ndarray, n: int, rng) 
     return out
 
 
-def _sample_locations(comp, hotspots, layout, population, frame, rng):
+def _sample_locations(
+    comp: np.ndarray, hotspots: list[dict], layout: Layout, population: dict, frame: Frame,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     """Local-frame positions for each incident component (rejecting points outside)."""
     n = len(comp)
     u = np.empty(n)
@@ -169,7 +187,12 @@ def _sample_locations(comp, hotspots, layout, population, frame, rng):
 
 
 def build_incidents(
-    layout: Layout, frame: Frame, population: dict, places_uv: np.ndarray, scale, rng: np.random.Generator
+    layout: Layout,
+    frame: Frame,
+    population: dict,
+    places_uv: np.ndarray,
+    scale: Scale,
+    rng: np.random.Generator,
 ) -> tuple[dict, dict]:
     """Incident columns (numpy / pyarrow ready) and the pattern parameters."""
     n = scale.n_incidents
@@ -313,9 +336,7 @@ def incidents_table(cols: dict, label: str) -> pa.Table:
     return table.replace_schema_metadata(meta)
 
 
-def write_geoparquet(table: pa.Table, path) -> None:
+def write_geoparquet(table: pa.Table, path: str | Path) -> None:
     """Write deterministically (no timestamps in Parquet metadata)."""
     pq.write_table(table, path, compression="zstd", row_group_size=1_000_000)
 
-
-__all__ += ["incidents_table"]

@@ -20,12 +20,20 @@ no gaps or overlaps, and grid edges follow roads.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 
 from ._errors import DataError
+
+if TYPE_CHECKING:
+    from .demo import Scale
+
+Rect = tuple[float, float, float, float]  # u0, u1, v0, v1
+Sides = tuple[int, int, int, int]  # road ids at left, right, bottom, top (-1: frame edge)
 
 __all__ = ["Cores", "Layout", "build_layout", "spread_counts"]
 
@@ -158,10 +166,10 @@ class _Demand:
 
     def cum(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Demand in ``[-inf, u] x [-inf, v]``: bilinear in the summed-area table (exact)."""
-        x = np.clip((np.asarray(u) - self.u0) / self.cell, 0.0, self.nu)
-        y = np.clip((np.asarray(v) - self.v0) / self.cell, 0.0, self.nv)
-        i = np.minimum(np.floor(x).astype(np.int64), self.nu - 1)
-        j = np.minimum(np.floor(y).astype(np.int64), self.nv - 1)
+        x = np.minimum(np.maximum((u - self.u0) / self.cell, 0.0), self.nu)
+        y = np.minimum(np.maximum((v - self.v0) / self.cell, 0.0), self.nv)
+        i = np.minimum(x.astype(np.int64), self.nu - 1)
+        j = np.minimum(y.astype(np.int64), self.nv - 1)
         fx = x - i
         fy = y - j
         s = self.sat
@@ -172,30 +180,45 @@ class _Demand:
             + s[j + 1, i + 1] * fx * fy
         )
 
-    def profile(self, rect: tuple[float, float, float, float], axis: int) -> tuple[np.ndarray, np.ndarray]:
-        """Positions across ``axis`` and the demand on their low side (piecewise linear)."""
-        u0, u1, v0, v1 = rect
-        a0, a1, origin = (u0, u1, self.u0) if axis == 0 else (v0, v1, self.v0)
+    def _breaks(self, a0: float, a1: float, origin: float) -> np.ndarray:
+        """``a0``, the cell edges strictly between, ``a1``."""
         k0 = math.floor((a0 - origin) / self.cell) + 1
         k1 = math.ceil((a1 - origin) / self.cell) - 1
         inner = origin + np.arange(k0, k1 + 1) * self.cell
-        s = np.concatenate([[a0], inner[(inner > a0) & (inner < a1)], [a1]])
-        g = self.cum(s, v1) - self.cum(s, v0) if axis == 0 else self.cum(u1, s) - self.cum(u0, s)
-        g = np.maximum.accumulate(g - g[0])
-        return s, g
+        return np.concatenate([[a0], inner[(inner > a0) & (inner < a1)], [a1]])
 
-    def cut(self, rect: tuple[float, float, float, float], frac: float) -> tuple[int, float]:
-        """Axis and position splitting the rectangle's demand ``frac : 1 - frac``."""
+    def profiles(self, rect: Rect) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """For each axis: positions across it and the demand on their low side.
+
+        Between cell edges the demand is linear in the position, so linear
+        interpolation in these profiles is exact.
+        """
+        u0, u1, v0, v1 = rect
+        su = self._breaks(u0, u1, self.u0)
+        sv = self._breaks(v0, v1, self.v0)
+        nu, nv = len(su), len(sv)
+        c = self.cum(
+            np.concatenate([su, su, np.full(nv, u1), np.full(nv, u0)]),
+            np.concatenate([np.full(nu, v1), np.full(nu, v0), sv, sv]),
+        )
+        gu = c[:nu] - c[nu : 2 * nu]
+        gv = c[2 * nu : 2 * nu + nv] - c[2 * nu + nv :]
+        return (su, np.maximum.accumulate(gu - gu[0])), (sv, np.maximum.accumulate(gv - gv[0]))
+
+    def cut(self, rect: Rect, frac: float) -> tuple[int, float]:
+        """Axis and position splitting the rectangle's demand ``frac : 1 - frac``.
+
+        The axis is the one along which the demand is spread widest (between
+        its 15th and 85th percentiles), so cells stay compact where people are.
+        """
         best = None
-        for axis in (0, 1):
-            s, g = self.profile(rect, axis)
+        for axis, (s, g) in enumerate(self.profiles(rect)):
             total = g[-1]
             if total <= 0:
                 continue
-            lo, hi = np.interp([0.15 * total, 0.85 * total], g, s)
-            spread = hi - lo
-            if best is None or spread > best[0]:
-                best = (spread, axis, float(np.interp(frac * total, g, s)))
+            lo, hi, pos = np.interp([0.15 * total, 0.85 * total, frac * total], g, s)
+            if best is None or hi - lo > best[0]:
+                best = (hi - lo, axis, float(pos))
         if best is None:  # no demand at all: cut the longer side in the middle
             u0, u1, v0, v1 = rect
             axis = 0 if (u1 - u0) >= (v1 - v0) else 1
@@ -203,7 +226,7 @@ class _Demand:
         _, axis, pos = best
         lo, hi = (rect[0], rect[1]) if axis == 0 else (rect[2], rect[3])
         margin = min(1.0, (hi - lo) / 4)
-        return axis, float(np.clip(pos, lo + margin, hi - margin))
+        return axis, min(max(pos, lo + margin), hi - margin)
 
 
 class _Roads:
@@ -218,7 +241,9 @@ class _Roads:
         self.depth: list[int] = []
         self.ends: list[tuple[int, int]] = []
 
-    def cut(self, rect, sides, axis, pos, level, depth):
+    def cut(
+        self, rect: Rect, sides: Sides, axis: int, pos: float, level: int, depth: int
+    ) -> tuple[tuple[Rect, Sides], tuple[Rect, Sides]]:
         """Register a cut of ``rect``; return the two child (rect, sides)."""
         u0, u1, v0, v1 = rect
         left, right, bottom, top = sides
@@ -238,7 +263,10 @@ class _Roads:
         return ((u0, u1, v0, pos), (left, right, bottom, rid)), ((u0, u1, pos, v1), (left, right, rid, top))
 
 
-def _split_demand(rect, sides, n, depth, level, demand, roads, rng):
+def _split_demand(
+    rect: Rect, sides: Sides, n: int, depth: int, level: int,
+    demand: _Demand, roads: _Roads, rng: np.random.Generator,
+) -> list[tuple[Rect, Sides, int]]:
     """Split ``rect`` into ``n`` leaves of about equal demand; leaves in a fixed order."""
     stack = [(rect, sides, n, depth)]
     leaves = []
@@ -256,7 +284,9 @@ def _split_demand(rect, sides, n, depth, level, demand, roads, rng):
     return leaves
 
 
-def _split_blocks(rect, sides, depth, max_side, roads, rng):
+def _split_blocks(
+    rect: Rect, sides: Sides, depth: int, max_side: float, roads: _Roads, rng: np.random.Generator
+) -> list[tuple[Rect, Sides]]:
     """Cut ``rect`` geometrically until no side exceeds ``max_side`` metres."""
     stack = [(rect, sides, depth)]
     leaves = []
@@ -292,7 +322,9 @@ def _group_union(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _reassign_islands(face_geom, face_grid, grid_geom, grid_community):
+def _reassign_islands(
+    face_geom: np.ndarray, face_grid: np.ndarray, grid_geom: np.ndarray, grid_community: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Give detached pieces of a grid to the neighbouring grid they share most border with.
 
     Returns new grid polygons, new face→grid labels and the number of faces moved.
@@ -332,7 +364,9 @@ def _reassign_islands(face_geom, face_grid, grid_geom, grid_community):
     return grid_geom, face_grid, moved
 
 
-def build_layout(scale, rng: np.random.Generator, progress=None) -> Layout:
+def build_layout(
+    scale: Scale, rng: np.random.Generator, progress: Callable[[str], None] | None = None
+) -> Layout:
     """Build the district layout for a :class:`gridmap.demo.Scale`."""
     outline = _outline(rng, scale.area_km2 * 1e6)
     cores = _cores(rng, outline, scale.n_cores, scale.core_sigma_km * 1000.0)
@@ -359,11 +393,11 @@ def build_layout(scale, rng: np.random.Generator, progress=None) -> Layout:
         progress(f"layout: {len(streets)} streets, {len(communities)} communities, {len(grids)} grids cut")
 
     block_rect, block_sides, block_grid = [], [], []
+    grid_rect = np.asarray([g[0] for g in grids])
+    lvl = cores.level((grid_rect[:, 0] + grid_rect[:, 1]) / 2, (grid_rect[:, 2] + grid_rect[:, 3]) / 2)
+    max_side = scale.block_rural_m + (scale.block_urban_m - scale.block_rural_m) * np.minimum(1.0, lvl / 0.5)
     for gi, (r, s, d, _) in enumerate(grids):
-        cu, cv = (r[0] + r[1]) / 2, (r[2] + r[3]) / 2
-        lvl = float(cores.level(cu, cv))
-        max_side = scale.block_rural_m + (scale.block_urban_m - scale.block_rural_m) * min(1.0, lvl / 0.5)
-        for br, bs in _split_blocks(r, s, d, max_side, roads, rng):
+        for br, bs in _split_blocks(r, s, d, float(max_side[gi]), roads, rng):
             block_rect.append(br)
             block_sides.append(bs)
             block_grid.append(gi)

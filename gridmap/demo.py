@@ -331,7 +331,7 @@ def generate(
     _write_gpkg(paths["roads"], {"roads": roads["roads"]}, title="roads")
     _say("wrote boundary, grids, roads")
 
-    buildings = build_buildings(layout, frame, roads, sc, _stream(seed, "buildings"))
+    buildings = build_buildings(layout, frame, grids, roads, sc, _stream(seed, "buildings"))
     _write_gpkg(paths["buildings"], {"buildings": buildings["buildings"]}, title="buildings")
     population = build_population(layout, frame, buildings, sc.population)
     _write_tif(paths["population"], population, sc.population)
@@ -339,7 +339,7 @@ def generate(
 
     cams = build_cameras(layout, frame, grids, roads, sc, _stream(seed, "cameras"))
     _write_csv(paths["cameras"], cams["cameras"])
-    places, places_uv = build_places(layout, frame, grids, roads, sc.population, _stream(seed, "places"))
+    places, places_uv = build_places(layout, frame, roads, sc.population, _stream(seed, "places"))
     _write_csv(paths["places"], places)
     _say(f"cameras: {len(cams['cameras'])} at {cams['_points']} points; places: {len(places)}")
 
