@@ -234,7 +234,7 @@ def _assign_strtree(x: np.ndarray, y: np.ndarray, polys: np.ndarray) -> np.ndarr
 
 
 # --------------------------------------------------------------------------- fast path
-_MAX_CELLS = 1 << 24
+_MAX_CELLS = 1 << 23
 _CELLS_PER_POLYGON = 256
 _MAX_EDGES_EXACT = 512  # candidate polygons with more edges are tested by GEOS
 _TOL = 1e-6  # cells; edge walks are widened by this much against rounding
@@ -306,29 +306,91 @@ def _covers(px: float, py: float, g: int, coords: np.ndarray, ring_off: np.ndarr
 
 
 @njit(cache=True, nogil=True)
-def _sort_small(a: np.ndarray, n: int) -> None:
-    """Insertion sort of ``a[:n]`` in place (short arrays)."""
-    for i in range(1, n):
-        v = a[i]
+def _sort_entries(eg: np.ndarray, ek: np.ndarray, a: int, b: int) -> None:
+    """Insertion sort of the entries ``a:b`` by (polygon, edge), in place."""
+    for i in range(a + 1, b):
+        g = eg[i]
+        k = ek[i]
         j = i - 1
-        while j >= 0 and a[j] > v:
-            a[j + 1] = a[j]
+        while j >= a and (eg[j] > g or (eg[j] == g and ek[j] > k)):
+            eg[j + 1] = eg[j]
+            ek[j + 1] = ek[j]
             j -= 1
-        a[j + 1] = v
+        eg[j + 1] = g
+        ek[j + 1] = k
+
+
+@njit(cache=True, nogil=True)
+def _edge_cells(coords: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray,
+                order: np.ndarray, x0: float, y1: float, cs: float, nx: int, ny: int,
+                cell_off: np.ndarray, eg: np.ndarray, ek: np.ndarray, fill: bool) -> None:
+    """The polygon edges passing through each cell (edges widened by ``_TOL``).
+
+    First call (``fill=False``) counts into ``cell_off[1:]``; after a cumulative
+    sum, the second call fills the entries: the edges through cell ``c`` are
+    ``ek[cell_off[c]:cell_off[c + 1]]`` (index of the edge's first vertex in
+    ``coords``), of polygons ``eg[...]``, sorted by polygon then edge.
+    """
+    cursor = cell_off[:-1].copy() if fill else cell_off[:0]
+    for g in order:
+        for r in range(geom_ring[g], geom_ring[g + 1]):
+            for k in range(ring_off[r], ring_off[r + 1] - 1):
+                # edge in cell units: u to the right, v downwards from the top-left corner
+                ua = (coords[k, 0] - x0) / cs
+                va = (y1 - coords[k, 1]) / cs
+                ub = (coords[k + 1, 0] - x0) / cs
+                vb = (y1 - coords[k + 1, 1]) / cs
+                vlo = min(va, vb)
+                vhi = max(va, vb)
+                r_lo = max(int(np.floor(vlo - _TOL)), 0)
+                r_hi = min(int(np.floor(vhi + _TOL)), ny - 1)
+                for row in range(r_lo, r_hi + 1):
+                    # the part of the edge inside this row band (widened)
+                    t_lo = max(row - _TOL, vlo)
+                    t_hi = min(row + 1 + _TOL, vhi)
+                    if vb != va:
+                        u1 = ua + (t_lo - va) * (ub - ua) / (vb - va)
+                        u2 = ua + (t_hi - va) * (ub - ua) / (vb - va)
+                    else:
+                        u1 = ua
+                        u2 = ub
+                    c_lo = max(int(np.floor(min(u1, u2) - _TOL)), 0)
+                    c_hi = min(int(np.floor(max(u1, u2) + _TOL)), nx - 1)
+                    for col in range(c_lo, c_hi + 1):
+                        cell = row * nx + col
+                        if fill:
+                            eg[cursor[cell]] = g
+                            ek[cursor[cell]] = k
+                            cursor[cell] += 1
+                        else:
+                            cell_off[cell + 1] += 1
+    if fill:
+        for c in range(nx * ny):
+            if cell_off[c + 1] - cell_off[c] > 1:
+                _sort_entries(eg, ek, cell_off[c], cell_off[c + 1])
 
 
 @njit(cache=True, nogil=True)
 def _label_cells(coords: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray,
-                 order: np.ndarray, x0: float, y1: float, cs: float, nx: int,
-                 ny: int, cell_off: np.ndarray, cell_geom: np.ndarray) -> np.ndarray:
-    """Per cell (row 0 at the top), the lowest polygon containing the whole cell (-1: none).
+                 order: np.ndarray, x0: float, y1: float, cs: float, nx: int, ny: int,
+                 cell_off: np.ndarray, eg: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+    """Scanline pass over cell centres.
 
-    That is the lowest polygon containing the cell's centre among those whose
-    boundary misses the cell (``cell_geom`` lists the others). Polygons are
-    visited in ``order`` (spatially sorted, for memory locality); the result
-    does not depend on it.
+    Returns
+    -------
+    label
+        Per cell (row 0 at the top), the lowest polygon containing the whole
+        cell: its centre is inside and its boundary misses the cell (-1: none).
+    centre_in
+        Per edge entry: whether the entry's polygon contains the cell centre.
+    slow
+        Cells whose centre is too close to some edge for ``centre_in`` to be
+        certain; points there are tested against whole polygons.
     """
     label = np.full(ny * nx, -1, dtype=np.int32)
+    centre_in = np.zeros(len(eg), dtype=np.bool_)
+    slow = np.zeros(ny * nx, dtype=np.bool_)
     xs = np.empty(64, dtype=np.float64)
     for g in order:
         c0 = ring_off[geom_ring[g]]
@@ -365,75 +427,38 @@ def _label_cells(coords: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray
             else:
                 xs[:n] = np.sort(xs[:n])
             base = row * nx
+            for j in range(n):  # a crossing next to a centre makes that cell slow
+                col = int(np.floor((xs[j] - x0) / cs))
+                for cc in range(max(col - 1, 0), min(col + 2, nx)):
+                    if abs(xs[j] - (x0 + (cc + 0.5) * cs)) <= _TOL * cs:
+                        slow[base + cc] = True
             for j in range(0, n - 1, 2):
                 ca = max(int(np.ceil((xs[j] - x0) / cs - 0.5)), 0)
                 cb = min(int(np.floor((xs[j + 1] - x0) / cs - 0.5)), nx - 1)
                 for col in range(ca, cb + 1):
                     cell = base + col
-                    cur = label[cell]
-                    if cur >= 0 and cur < g:
-                        continue
                     touches = False
                     for q in range(cell_off[cell], cell_off[cell + 1]):
-                        if cell_geom[q] == g:
+                        if eg[q] == g:
                             touches = True
-                            break
+                            centre_in[q] = True
                     if not touches:
-                        label[cell] = g
-    return label
+                        cur = label[cell]
+                        if cur < 0 or g < cur:
+                            label[cell] = g
+    return label, centre_in, slow
 
 
 @njit(cache=True, nogil=True)
-def _edge_cells(coords: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray,
-                order: np.ndarray, x0: float, y1: float, cs: float, nx: int, ny: int,
-                cell_off: np.ndarray, cell_geom: np.ndarray, fill: bool) -> None:
-    """The polygons whose boundary passes through each cell (edges widened by ``_TOL``).
-
-    First call (``fill=False``) counts into ``cell_off[1:]``; after a cumulative
-    sum, the second call fills ``cell_geom`` so that each cell's polygons are
-    ``cell_geom[cell_off[c]:cell_off[c + 1]]``, in ascending position.
-    """
-    stamp = np.full(nx * ny, -1, dtype=np.int32)  # last polygon recorded per cell
-    cursor = cell_off[:-1].copy() if fill else cell_off[:0]
-    for g in order:
-        for r in range(geom_ring[g], geom_ring[g + 1]):
-            for k in range(ring_off[r], ring_off[r + 1] - 1):
-                # edge in cell units: u to the right, v downwards from the top-left corner
-                ua = (coords[k, 0] - x0) / cs
-                va = (y1 - coords[k, 1]) / cs
-                ub = (coords[k + 1, 0] - x0) / cs
-                vb = (y1 - coords[k + 1, 1]) / cs
-                vlo = min(va, vb)
-                vhi = max(va, vb)
-                r_lo = max(int(np.floor(vlo - _TOL)), 0)
-                r_hi = min(int(np.floor(vhi + _TOL)), ny - 1)
-                for row in range(r_lo, r_hi + 1):
-                    # the part of the edge inside this row band (widened)
-                    t_lo = max(row - _TOL, vlo)
-                    t_hi = min(row + 1 + _TOL, vhi)
-                    if vb != va:
-                        u1 = ua + (t_lo - va) * (ub - ua) / (vb - va)
-                        u2 = ua + (t_hi - va) * (ub - ua) / (vb - va)
-                    else:
-                        u1 = ua
-                        u2 = ub
-                    c_lo = max(int(np.floor(min(u1, u2) - _TOL)), 0)
-                    c_hi = min(int(np.floor(max(u1, u2) + _TOL)), nx - 1)
-                    for col in range(c_lo, c_hi + 1):
-                        cell = row * nx + col
-                        if stamp[cell] == g:
-                            continue
-                        stamp[cell] = g
-                        if fill:
-                            cell_geom[cursor[cell]] = g
-                            cursor[cell] += 1
-                        else:
-                            cell_off[cell + 1] += 1
-    if fill:
-        for c in range(nx * ny):
-            n = cell_off[c + 1] - cell_off[c]
-            if n > 1:
-                _sort_small(cell_geom[cell_off[c]:cell_off[c + 1]], n)
+def _sort_small(a: np.ndarray, n: int) -> None:
+    """Insertion sort of ``a[:n]`` in place (short arrays)."""
+    for i in range(1, n):
+        v = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
 
 
 @njit(cache=True, nogil=True)
@@ -448,15 +473,119 @@ def _lookup(px: float, py: float, x0: float, y1: float, cs: float, nx: int, ny: 
     return min(int(v), ny - 1) * nx + min(int(u), nx - 1)
 
 
+@njit(cache=True, nogil=True)
+def _cell_table(info: np.ndarray, label: np.ndarray, slow: np.ndarray, cell_off: np.ndarray,
+                eg: np.ndarray, ek: np.ndarray, centre_in: np.ndarray,
+                coords: np.ndarray) -> np.ndarray:
+    """One contiguous block of rows per crossed cell, so a point reads one place.
+
+    Block = header ``[n_entries, label, slow, 0, 0]`` then one row per edge
+    through the cell ``[ax, ay, bx, by, 2 * polygon + centre_in]``. ``info`` is
+    filled in: the label of an uncrossed cell, else ``-2 - header row``.
+    """
+    n_cells = len(label)
+    n_crossed = 0
+    for c in range(n_cells):
+        if cell_off[c + 1] > cell_off[c]:
+            n_crossed += 1
+    table = np.empty((n_crossed + len(eg), 5), dtype=np.float64)
+    row = 0
+    for c in range(n_cells):
+        a = cell_off[c]
+        b = cell_off[c + 1]
+        if a == b:
+            info[c] = label[c]
+            continue
+        info[c] = -2 - row
+        table[row, 0] = b - a
+        table[row, 1] = label[c]
+        table[row, 2] = 1.0 if slow[c] else 0.0
+        table[row, 3] = 0.0
+        table[row, 4] = 0.0
+        row += 1
+        for j in range(a, b):
+            k = ek[j]
+            table[row, 0] = coords[k, 0]
+            table[row, 1] = coords[k, 1]
+            table[row, 2] = coords[k + 1, 0]
+            table[row, 3] = coords[k + 1, 1]
+            table[row, 4] = 2.0 * eg[j] + (1.0 if centre_in[j] else 0.0)
+            row += 1
+    return table
+
+
+@njit(cache=True, nogil=True)
+def _local_test(px: float, py: float, cx: float, cy: float, h: int, lab: int,
+                table: np.ndarray) -> int:
+    """Lowest covering polygon from the cell's edges: walk from the centre to the point.
+
+    A polygon covers the point iff it contains the centre XOR the segment
+    centre→point crosses its boundary an odd number of times; only the edges
+    through the cell can cross it. Returns the polygon (or ``lab``, or -1), or
+    -2 when a touch, collinearity or an undecided sign needs the full test.
+    """
+    j = h + 1
+    end = h + 1 + int(table[h, 0])
+    while j < end:
+        meta = int(table[j, 4])
+        g = meta >> 1
+        if lab >= 0 and g > lab:
+            break
+        inside = (meta & 1) == 1
+        while j < end and (int(table[j, 4]) >> 1) == g:
+            ax = table[j, 0]
+            ay = table[j, 1]
+            bx = table[j, 2]
+            by = table[j, 3]
+            o1 = _orientation(ax, ay, bx, by, px, py)
+            o2 = _orientation(ax, ay, bx, by, cx, cy)
+            if o1 == 0 or o1 == 2 or o2 == 0 or o2 == 2:
+                return -2
+            if o1 != o2:
+                o3 = _orientation(px, py, cx, cy, ax, ay)
+                o4 = _orientation(px, py, cx, cy, bx, by)
+                if o3 == 0 or o3 == 2 or o4 == 0 or o4 == 2:
+                    return -2
+                if o3 != o4:
+                    inside = not inside
+            j += 1
+        if inside:
+            return g
+    return lab
+
+
+@njit(cache=True, nogil=True)
+def _full_test(px: float, py: float, h: int, lab: int, table: np.ndarray,
+               coords: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray,
+               max_edges: int) -> int:
+    """Lowest covering polygon by whole-polygon ray crossing; -2: ask GEOS."""
+    prev = -1
+    for j in range(h + 1, h + 1 + int(table[h, 0])):
+        g = int(table[j, 4]) >> 1
+        if g == prev:
+            continue
+        prev = g
+        if lab >= 0 and g > lab:
+            break
+        if ring_off[geom_ring[g + 1]] - ring_off[geom_ring[g]] > max_edges:
+            return -2
+        c = _covers(px, py, g, coords, ring_off, geom_ring)
+        if c == 2:
+            return -2
+        if c == 1:
+            return g
+    return lab
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _assign_kernel(x: np.ndarray, y: np.ndarray, x0: float, y1: float, cs: float,
-                   nx: int, ny: int, info: np.ndarray, cell_off: np.ndarray,
-                   cell_geom: np.ndarray, coords: np.ndarray, ring_off: np.ndarray,
-                   geom_ring: np.ndarray, max_edges: int) -> np.ndarray:
+                   nx: int, ny: int, info: np.ndarray, table: np.ndarray,
+                   coords: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray,
+                   max_edges: int) -> np.ndarray:
     """Position of the lowest polygon covering each point; -1 none; -2 ask GEOS.
 
-    ``info`` is the cell label where no boundary crosses the cell, else
-    ``-3 - label`` (one memory read decides most points).
+    ``info`` is the cell label where no boundary crosses the cell (one memory
+    read decides most points), else ``-2 - row`` of the cell's block in ``table``.
     """
     n = len(x)
     out = np.full(n, -1, dtype=np.int64)
@@ -466,43 +595,28 @@ def _assign_kernel(x: np.ndarray, y: np.ndarray, x0: float, y1: float, cs: float
         cell = _lookup(px, py, x0, y1, cs, nx, ny)
         if cell < 0:
             continue
-        lab = info[cell]
-        if lab >= -1:  # no boundary crosses the cell
-            out[i] = lab
+        code = info[cell]
+        if code >= -1:  # no boundary crosses the cell
+            out[i] = code
             continue
-        lab = -3 - lab
-        a = cell_off[cell]
-        b = cell_off[cell + 1]
-        best = -1
-        undecided = False
-        for j in range(a, b):
-            g = cell_geom[j]
-            if lab >= 0 and g > lab:
-                break  # the label covers the point and comes first
-            if ring_off[geom_ring[g + 1]] - ring_off[geom_ring[g]] > max_edges:
-                undecided = True
-                break
-            c = _covers(px, py, g, coords, ring_off, geom_ring)
-            if c == 2:
-                undecided = True
-                break
-            if c == 1:
-                best = g
-                break
-        if undecided:
-            out[i] = -2
-            continue
-        # the labelled polygon contains the whole cell
-        if lab >= 0 and (best < 0 or lab < best):
-            best = lab
-        out[i] = best
+        h = -2 - code
+        lab = int(table[h, 1])
+        res = -2
+        if table[h, 2] == 0.0:
+            row = cell // nx
+            col = cell - row * nx
+            res = _local_test(px, py, x0 + (col + 0.5) * cs, y1 - (row + 0.5) * cs, h, lab,
+                              table)
+        if res == -2:
+            res = _full_test(px, py, h, lab, table, coords, ring_off, geom_ring, max_edges)
+        out[i] = res
     return out
 
 
 @njit(cache=True, nogil=True)
 def _candidate_pairs(x: np.ndarray, y: np.ndarray, pts: np.ndarray, x0: float, y1: float,
-                     cs: float, nx: int, ny: int, label: np.ndarray, cell_off: np.ndarray,
-                     cell_geom: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     cs: float, nx: int, ny: int, info: np.ndarray,
+                     table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(point, polygon, sure) pairs to decide with GEOS for the points ``pts``.
 
     ``sure`` marks the cell's label, which contains the whole cell: it covers
@@ -510,18 +624,23 @@ def _candidate_pairs(x: np.ndarray, y: np.ndarray, pts: np.ndarray, x0: float, y
     """
     m = 0
     for i in pts:
-        cell = _lookup(x[i], y[i], x0, y1, cs, nx, ny)
-        m += cell_off[cell + 1] - cell_off[cell] + 1
+        h = -2 - info[_lookup(x[i], y[i], x0, y1, cs, nx, ny)]
+        m += int(table[h, 0]) + 1
     pi = np.empty(m, dtype=np.int64)
     pg = np.empty(m, dtype=np.int64)
     sure = np.zeros(m, dtype=np.bool_)
     m = 0
     for i in pts:
-        cell = _lookup(x[i], y[i], x0, y1, cs, nx, ny)
-        lab = label[cell]
-        for j in range(cell_off[cell], cell_off[cell + 1]):
+        h = -2 - info[_lookup(x[i], y[i], x0, y1, cs, nx, ny)]
+        lab = int(table[h, 1])
+        prev = -1
+        for j in range(h + 1, h + 1 + int(table[h, 0])):
+            g = int(table[j, 4]) >> 1
+            if g == prev:
+                continue
+            prev = g
             pi[m] = i
-            pg[m] = cell_geom[j]
+            pg[m] = g
             m += 1
         if lab >= 0:
             pi[m] = i
@@ -594,26 +713,28 @@ def _assign_fast(x: np.ndarray, y: np.ndarray, polys: np.ndarray) -> np.ndarray:
     # visit polygons strip by strip (64 rows), west to east, for memory locality
     first = coords[np.minimum(ring_off[geom_ring[:-1]], len(coords) - 1)]
     order = np.lexsort((first[:, 0], np.floor((y1 - first[:, 1]) / (64 * cs))))
+    # edges through each cell
     cell_off = np.zeros(nx * ny + 1, dtype=np.int32)
-    _edge_cells(coords, ring_off, geom_ring, order, x0, y1, cs, nx, ny, cell_off,
-                np.empty(0, np.int32), False)
+    none = np.empty(0, np.int32)
+    _edge_cells(coords, ring_off, geom_ring, order, x0, y1, cs, nx, ny, cell_off, none, none,
+                False)
     np.cumsum(cell_off, out=cell_off)
-    cell_geom = np.empty(cell_off[-1], dtype=np.int32)
-    _edge_cells(coords, ring_off, geom_ring, order, x0, y1, cs, nx, ny, cell_off,
-                cell_geom, True)
-    label = _label_cells(coords, ring_off, geom_ring, order, x0, y1, cs, nx, ny, cell_off,
-                         cell_geom)
+    eg = np.empty(cell_off[-1], dtype=np.int32)
+    ek = np.empty(cell_off[-1], dtype=np.int32)
+    _edge_cells(coords, ring_off, geom_ring, order, x0, y1, cs, nx, ny, cell_off, eg, ek, True)
+    # whole-cell labels and centre containment
+    label, centre_in, slow = _label_cells(coords, ring_off, geom_ring, order, x0, y1, cs,
+                                          nx, ny, cell_off, eg)
+    info = np.empty(nx * ny, dtype=np.int32)
+    table = _cell_table(info, label, slow, cell_off, eg, ek, centre_in, coords)
+    del label, slow, cell_off, eg, ek, centre_in
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    crossed = cell_off[1:] > cell_off[:-1]
-    info = np.where(crossed, -3 - label, label).astype(np.int32)
-    del crossed
-    out = _assign_kernel(x, y, x0, y1, cs, nx, ny, info, cell_off, cell_geom,
-                         coords, ring_off, geom_ring, _MAX_EDGES_EXACT)
+    out = _assign_kernel(x, y, x0, y1, cs, nx, ny, info, table, coords, ring_off, geom_ring,
+                         _MAX_EDGES_EXACT)
     ask = np.flatnonzero(out == -2)
     if len(ask):
-        pi, pg, sure = _candidate_pairs(x, y, ask, x0, y1, cs, nx, ny, label, cell_off,
-                                        cell_geom)
+        pi, pg, sure = _candidate_pairs(x, y, ask, x0, y1, cs, nx, ny, info, table)
         pts, best = _geos_decide(x, y, pi, pg, sure, polys)
         out[ask] = -1
         out[pts] = best
