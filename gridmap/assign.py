@@ -18,17 +18,21 @@ A point belongs to the grid with the **lowest position** (row order in
 
 Algorithm
 ---------
-The polygons' extent is cut into square cells (up to 2**24 of them). A walk
-along every polygon edge lists, per cell, the polygons whose boundary passes
-through it (with a small tolerance against rounding). A scanline pass then
-labels each cell with the lowest-positioned polygon that contains the whole
-cell (its centre is inside and its boundary misses the cell). A point in a
-cell no boundary crosses takes the cell's label. A point in a crossed cell
-is tested exactly against the listed polygons positioned before the label with the same ray-crossing rule
-and floating-point orientation filter GEOS uses; the rare points whose
-orientation the filter cannot decide (and points against polygons with very
-many edges) are handed to GEOS itself (``shapely`` STRtree, predicate
-``covered_by``). The result is identical to testing every point with GEOS.
+The polygons' extent is cut into square cells (up to 2**23 of them). A walk
+along every polygon edge lists, per cell, the edges passing through it (with
+a small tolerance against rounding). A scanline pass over the cell centres
+then labels each cell with the lowest-positioned polygon that contains the
+whole cell (its centre is inside and its boundary misses the cell), and
+records which listed polygons contain the centre. A point in a cell no
+boundary crosses takes the cell's label: one memory read. A point in a
+crossed cell walks from the cell centre to itself: a polygon covers it iff
+the polygon contains the centre XOR the walk crosses the polygon's edges in
+that cell an odd number of times. Signs come from the floating-point
+orientation filter GEOS uses; a point on an edge, a collinear or undecidable
+case, falls back to a whole-polygon ray-crossing test (GEOS's
+``RayCrossingCounter`` rule) and, failing that, to GEOS itself
+(``shapely.intersects_xy``). For valid polygons the result is identical to
+testing every point with GEOS.
 """
 
 from __future__ import annotations
