@@ -38,7 +38,6 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import pandas as pd
 import pyogrio
 import streamlit as st
 
@@ -54,7 +53,9 @@ __all__ = [
     "Workspace",
     "current",
     "load",
+    "load_extra",
     "new_map",
+    "population_path",
     "render_map",
     "sidebar",
 ]
@@ -322,6 +323,46 @@ def load(ws: Workspace) -> DemoData:
     return _load(str(path), _data_signature(path))
 
 
+_EXTRA_FILES = {
+    "boundary": "boundary.geojson",
+    "places": "places.csv",
+    "roads": "roads.gpkg",
+    "buildings": "buildings.gpkg",
+}
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _load_extra(path_text: str, signature: str, name: str) -> gpd.GeoDataFrame:
+    path = Path(path_text) / _EXTRA_FILES[name]
+    if not path.exists():
+        raise GridmapError(f"{path} is missing; regenerate the folder with `gridmap demo --out DIR`.")
+    if name == "places":
+        return ingest.read_layer(path, kind="places").data
+    return gpd.read_file(path).to_crs(WGS84)
+
+
+def load_extra(ws: Workspace, name: str) -> gpd.GeoDataFrame:
+    """Another layer of the data folder: ``boundary``, ``places``, ``roads`` or ``buildings``.
+
+    Shared and read-only like :func:`load`. The population raster is not loaded
+    here: open ``population_path(ws)`` with rasterio.
+
+    Raises
+    ------
+    GridmapError
+        When the file is missing.
+    """
+    if name not in _EXTRA_FILES:
+        raise GridmapError(f"unknown layer {name!r}; use one of {list(_EXTRA_FILES)}.")
+    path = ensure_data(ws)
+    return _load_extra(str(path), _data_signature(path), name)
+
+
+def population_path(ws: Workspace) -> Path:
+    """Path of the population GeoTIFF (persons per cell) of the data folder."""
+    return ensure_data(ws) / "population.tif"
+
+
 # ---------------------------------------------------------------------- maps
 
 
@@ -352,10 +393,3 @@ def render_map(
         m, key=key, height=height, use_container_width=True,
         returned_objects=returned_objects or [],
     ) or {}
-
-
-def figures_frame(values: dict[str, int], lang: str) -> pd.DataFrame:
-    """The key figures as a two-column table (for downloads and tests)."""
-    return pd.DataFrame(
-        {"figure": [tr(k, lang) for k in values], "value": list(values.values())}
-    )

@@ -16,6 +16,8 @@ import pytest
 import shapely
 from streamlit.testing.v1 import AppTest
 
+from gridmap import GridmapError
+
 ROOT = Path(__file__).resolve().parents[1]
 X0, Y0, SIDE = 540_000.0, 3_402_000.0, 500.0
 
@@ -171,3 +173,16 @@ def test_first_run_generates_the_demo_district(tmp_path, monkeypatch):
     figures = _metrics(at)
     assert figures["Grids"] == f"{len(grids):,}"
     assert figures["Incidents"] == f"{len(incidents):,}"
+
+    # the other layers of the folder, for pages to come
+    import importlib
+
+    workspace = importlib.import_module("app_pages._workspace")
+    ws = workspace.Workspace(lang="en", source="demo", data_dir=target, basemap="none")
+    places = workspace.load_extra(ws, "places")
+    assert len(places) == len(pd.read_csv(target / "places.csv"))
+    assert places.crs.to_epsg() == 4326
+    assert workspace.load_extra(ws, "boundary").geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    assert workspace.population_path(ws).is_file()
+    with pytest.raises(GridmapError, match="unknown layer"):
+        workspace.load_extra(ws, "people")
