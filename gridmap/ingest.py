@@ -249,48 +249,69 @@ class _Ledger:
 
     def __init__(self, n: int) -> None:
         self.n = n
+        self._alive = np.ones(n, dtype=bool)
         self.reason = np.full(n, "", dtype=object)
         self.detail = np.full(n, "", dtype=object)
-        self._repairs: list[tuple[np.ndarray, str, Any]] = []
+        self._repairs: list[tuple[np.ndarray, str, np.ndarray]] = []
 
     @property
     def alive(self) -> np.ndarray:
-        return self.reason == ""
+        return self._alive.copy()
 
     def reject(self, mask: np.ndarray, reason: str, detail: Any) -> None:
-        mask = np.asarray(mask, dtype=bool) & self.alive
+        mask = np.asarray(mask, dtype=bool) & self._alive
         if mask.any():
             self.reason[mask] = reason
             self.detail[mask] = detail[mask] if isinstance(detail, np.ndarray) else detail
+            self._alive &= ~mask
 
     def repair(self, mask: np.ndarray, code: str, detail: Any) -> None:
-        mask = np.asarray(mask, dtype=bool) & self.alive
+        mask = np.asarray(mask, dtype=bool) & self._alive
         if mask.any():
             idx = np.flatnonzero(mask)
             text = detail[idx] if isinstance(detail, np.ndarray) else np.full(len(idx), detail, object)
             self._repairs.append((idx, code, text))
 
     def finish(self) -> tuple[pd.DataFrame, dict[str, int]]:
-        alive = self.alive
+        """Per-row records and the number of rows per repair kind."""
+        alive = self._alive
         texts = np.full(self.n, "", dtype=object)
-        counts: Counter[str] = Counter()
-        if self._repairs:
-            idx = np.concatenate([r[0] for r in self._repairs])
-            code = np.concatenate([np.full(len(r[0]), r[1], object) for r in self._repairs])
-            text = np.concatenate([np.asarray(r[2], object) for r in self._repairs])
-            keep = alive[idx]
-            long = pd.DataFrame({"i": idx[keep], "code": code[keep], "text": text[keep]})
-            for c, sub in long.groupby("code", sort=False):
-                counts[str(c)] = int(sub["i"].nunique())
-            joined = long.groupby("i", sort=True)["text"].agg("; ".join)
-            texts[joined.index.to_numpy()] = joined.to_numpy()
+        counts: dict[str, int] = {}
+        chunks = [(i[alive[i]], c, t[alive[i]]) for i, c, t in self._repairs]
+        chunks = [c for c in chunks if len(c[0])]
+        if chunks:
+            for _, code, _ in chunks:
+                counts.setdefault(code, 0)
+            for code in counts:
+                counts[code] = len(np.unique(np.concatenate([i for i, c, _ in chunks if c == code])))
+            idx = np.concatenate([c[0] for c in chunks])
+            text = np.concatenate([c[2] for c in chunks]).astype(object)
+            order = np.argsort(idx, kind="stable")
+            idx, text = idx[order], text[order]
+            rows, start, size = np.unique(idx, return_index=True, return_counts=True)
+            joined = text[start].copy()
+            for k in range(1, int(size.max())):
+                more = size > k
+                joined[more] = joined[more] + "; " + text[start[more] + k]
+            texts[rows] = joined
         status = np.where(~alive, "rejected", np.where(texts != "", "repaired", "accepted"))
         records = pd.DataFrame({
             "row": np.arange(1, self.n + 1), "status": status,
             "reason": self.reason.astype(str), "detail": self.detail.astype(str),
             "repairs": texts.astype(str),
         })
-        return records, dict(counts)
+        return records, counts
+
+
+def _per_row(mask: np.ndarray, values: Any, fmt: Any) -> np.ndarray:
+    """``fmt(value)`` at the rows in ``mask`` ("" elsewhere), formatted once per distinct value."""
+    out = np.full(len(mask), "", dtype=object)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        vals = np.asarray(values, dtype=object)[idx]
+        codes, uniq = pd.factorize(vals, use_na_sentinel=False)
+        out[idx] = np.array([fmt(u) for u in uniq], dtype=object)[codes]
+    return out
 
 
 # --------------------------------------------------------------------------- numbers
@@ -459,10 +480,9 @@ def _swap_fix(x: np.ndarray, y: np.ndarray, ok: np.ndarray, ref: Any, led: _Ledg
             rule_b[idx[~inside & inside_sw]] = True
     swap = rule_a | rule_b
     if swap.any():
-        detail = np.array([f"{label}: ({a:g}, {b:g}) read as lon {b:g}, lat {a:g}"
-                           for a, b in zip(x, y, strict=True)], dtype=object) if swap.sum() < 1e5 \
-            else label
-        led.repair(swap, label, detail)
+        pairs = np.fromiter(zip(x.tolist(), y.tolist(), strict=True), dtype=object, count=len(x))
+        led.repair(swap, label, _per_row(
+            swap, pairs, lambda p: f"{label}: ({p[0]:g}, {p[1]:g}) read as lon {p[1]:g}, lat {p[0]:g}"))
         x, y = np.where(swap, y, x), np.where(swap, x, y)
     return x, y
 
@@ -518,13 +538,12 @@ def _table_points(frame: pd.DataFrame, src: Any, lon: str | None, lat: str | Non
     missing = px.missing | py.missing
     names = np.where(px.missing & py.missing, "longitude and latitude are empty",
                      np.where(px.missing, "longitude is empty", "latitude is empty"))
-    led.reject(missing, "missing coordinate",
-               np.array([f"missing coordinate: {t}" for t in names], dtype=object))
-    problems = np.array([
-        "unparseable coordinate: " + "; ".join(
-            p + f" (column {c})" for p, c in ((a, lat_col), (b, lon_col)) if p)
-        if (a or b) else "" for a, b in zip(py.problem, px.problem, strict=True)], dtype=object)
-    led.reject(problems != "", "unparseable coordinate", problems)
+    led.reject(missing, "missing coordinate", _per_row(missing, names, "missing coordinate: {}".format))
+    bad = (py.problem != "") | (px.problem != "")
+    pairs = np.fromiter(zip(py.problem, px.problem, strict=True), dtype=object, count=led.n)
+    problems = _per_row(bad, pairs, lambda ab: "unparseable coordinate: " + "; ".join(
+        p + f" (column {c})" for p, c in ((ab[0], lat_col), (ab[1], lon_col)) if p))
+    led.reject(bad, "unparseable coordinate", problems)
     for part in (px, py):
         led.repair(part.repair != "", "number format read", part.repair)
     x, y = px.values, py.values
@@ -559,14 +578,15 @@ def _wkt_points(frame: pd.DataFrame, found: tuple[str, str], src: Any, study: An
         label = "lat/lon swapped"
     else:
         notes.append(f"geometry from WKT column {col!r}")
-        wkt = np.array([re.sub(r"^\s*SRID=\d+;\s*", "", c) if c else None for c in cells], object)
+        wkt = text.str.replace(r"^\s*SRID=\d+;\s*", "", regex=True)
+        wkt = np.where(missing, None, wkt.to_numpy(object))
         geoms = shapely.from_wkt(wkt, on_invalid="ignore")
         x, y = shapely.get_x(geoms), shapely.get_y(geoms)  # NaN for non-points
         readable = ~shapely.is_missing(geoms)
         label = "POINT (lat lon) order detected"
     unreadable = ~missing & ~readable
-    led.reject(unreadable, "unparseable geometry", np.array(
-        [f"unparseable geometry: {str(c)[:60]!r}" for c in cells], dtype=object))
+    led.reject(unreadable, "unparseable geometry",
+               _per_row(unreadable, cells, lambda c: f"unparseable geometry: {str(c)[:60]!r}"))
     point = led.alive & np.isfinite(x) & np.isfinite(y)
     if src is None or isinstance(src, str) or src.is_geographic:
         x, y = _swap_fix(x, y, point, _reference(study, src, x, y, point), led, label)
@@ -716,8 +736,10 @@ def _text(series: pd.Series) -> pd.Series:
         out = series.astype(object).astype(str)
         out[integral] = vals[integral].astype(np.int64).astype(str)
         return out.where(series.notna()).astype("str")
-    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
-    return text.where(~text.str.lower().isin(_MISSING)).astype("str")
+    if series.dtype == object or not pd.api.types.is_string_dtype(series):
+        series = series.astype(object).where(series.notna(), None).astype("str")
+    text = series.str.strip()
+    return text.where(~(text.isna() | text.str.lower().isin(_MISSING)))
 
 
 def _vocab(series: pd.Series, kind: str, column: str, led: _Ledger) -> pd.Series:
@@ -725,17 +747,15 @@ def _vocab(series: pd.Series, kind: str, column: str, led: _Ledger) -> pd.Series
     lookup = _vocab_lookup(kind, column)
     fallback = _VOCAB_FALLBACK.get((kind, column))
     text = _text(series)
-    first = text.str.split(";").str[0].str.strip()
-    mapped = {u: lookup.get(_norm(u), fallback) for u in pd.unique(first.dropna())}
-    out = first.map(mapped)
-    present = text.notna().to_numpy()
-    changed = present & (text.to_numpy(object) != out.to_numpy(object))
+    codes, uniq = pd.factorize(text)  # missing → -1, i.e. the last entry below
+    canon = [lookup.get(_norm(str(u).split(";")[0].strip()), fallback) for u in uniq]
+    values = np.array([*canon, None], dtype=object)[codes]
+    changed = np.array([c != u for u, c in zip(uniq, canon, strict=True)] + [False])[codes]
     if changed.any():
-        detail = np.array([f"{column} {a!r} → {b!r}" if isinstance(b, str)
-                           else f"{column} {a!r} unknown, left empty"
-                           for a, b in zip(text, out, strict=True)], dtype=object)
-        led.repair(changed, "vocabulary normalised", detail)
-    return out.astype("str")
+        notes = np.array([f"{column} {u!r} → {c!r}" if c else f"{column} {u!r} unknown, left empty"
+                          for u, c in zip(uniq, canon, strict=True)] + [""], dtype=object)
+        led.repair(changed, "vocabulary normalised", notes[codes])
+    return pd.Series(values, index=series.index, dtype="str")
 
 
 def _numeric(series: pd.Series, column: str, led: _Ledger) -> pd.Series:
@@ -755,7 +775,7 @@ def _numeric(series: pd.Series, column: str, led: _Ledger) -> pd.Series:
             return pd.Series(values, index=series.index)  # the caller parses directions
         if bad.any():
             led.repair(bad, "value left empty",
-                       np.array([f"{column} {t!r} unreadable, left empty" for t in text], object))
+                       _per_row(bad, text.to_numpy(object), f"{column} {{!r}} unreadable, left empty".format))
     if column in ("hfov_deg", "range_m", "height_m", "weight"):
         neg = values < 0
         if column == "hfov_deg":
@@ -814,7 +834,7 @@ def _dates(series: pd.Series, column: str, led: _Ledger) -> pd.Series:
     bad = (cleaned.notna() & out.isna()).to_numpy()
     if bad.any():
         led.repair(bad, "value left empty",
-                   np.array([f"{column} {t!r} unreadable, left empty" for t in text], object))
+                   _per_row(bad, text.to_numpy(object), f"{column} {{!r}} unreadable, left empty".format))
     return out
 
 
@@ -841,18 +861,18 @@ def _ids(data: pd.DataFrame, spec: LayerSpec, led: _Ledger, original: pd.DataFra
     if missing.any():
         existing = set(ids.dropna())
         prefix = _ID_PREFIX[spec.kind]
-        new = []
-        for i in np.flatnonzero(missing):
-            candidate, k = f"{prefix}-{i + 1}", 1
-            while candidate in existing:
-                candidate, k = f"{prefix}-{i + 1}-{k}", k + 1
-            existing.add(candidate)
-            new.append(candidate)
+        idx = np.flatnonzero(missing)
+        new = (f"{prefix}-" + pd.Series(idx + 1).astype(str)).to_numpy(object)
+        for j in np.flatnonzero([c in existing for c in new]):  # rare: the name is taken
+            k = 1
+            while f"{new[j]}-{k}" in existing:
+                k += 1
+            new[j] = f"{new[j]}-{k}"
         ids = ids.astype(object)
-        ids.iloc[np.flatnonzero(missing)] = new
+        ids.iloc[idx] = new
         ids = ids.astype("str")
         led.repair(missing, "id generated",
-                   np.array([f"{col} generated: {v}" for v in ids], dtype=object))
+                   _per_row(missing, ids.to_numpy(object), f"{col} generated: {{}}".format))
     dup = alive & ids.duplicated(keep=False).to_numpy()
     if dup.any():
         idx = np.flatnonzero(dup)
@@ -1398,7 +1418,7 @@ def convert_file(
     """Convert a file's coordinates between WGS84, GCJ-02, BD-09 and any EPSG CRS.
 
     Nothing else changes: every row and column is kept. A CSV written as CSV
-    keeps its columns and only rewrites the two coordinate columns (rows
+    keeps its columns and delimiter and only rewrites the two coordinate columns (rows
     whose coordinates cannot be read are written unchanged and counted); a
     table written to a vector format gains a point geometry. Vector files are
     written to ``.geojson``, ``.gpkg``, ``.parquet`` or ``.csv`` (WKT),
@@ -1469,7 +1489,7 @@ def convert_file(
         text[ok] = _format_number(vals[ok], digits)
         out[col] = text
     if dst.suffix.lower() in (".csv", ".txt"):
-        out.to_csv(dst, index=False, encoding="utf-8-sig")
+        out.to_csv(dst, index=False, sep=raw.delimiter or ",", encoding="utf-8-sig")
     else:
         pts = np.full(len(out), None, dtype=object)
         pts[ok] = shapely.points(nx[ok], ny[ok])

@@ -72,6 +72,8 @@ class RawTable:
     malformed
         Positions of CSV lines that did not split into the header's number of
         fields (their cells are empty in ``frame``; ingest rejects them).
+    delimiter
+        The CSV delimiter used.
     """
 
     frame: pd.DataFrame
@@ -79,6 +81,7 @@ class RawTable:
     format: str
     notes: list[str] = field(default_factory=list)
     malformed: dict[int, str] = field(default_factory=dict)
+    delimiter: str | None = None
 
     @property
     def is_spatial(self) -> bool:
@@ -138,34 +141,49 @@ def _read_text_sample(path: Path, encoding: str | None) -> tuple[str, str]:
     )
 
 
+def _read_csv_fast(path: Path, sep: str, enc: str) -> pd.DataFrame | None:
+    """The pyarrow parser (about 10× faster); None when it cannot take the file as it is."""
+    try:
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=enc,
+                           engine="pyarrow")
+    except (ValueError, UnicodeDecodeError, pa.ArrowException, pd.errors.ParserError):
+        return None  # quoted newlines, ragged lines, bad bytes...: the careful parser decides
+
+
 def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> RawTable:
     sample, enc = _read_text_sample(path, encoding)
     if not sample.strip():
         raise ReadError(path, "file holds only blank lines", "export the data again")
     sep = delimiter or ("\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(sample))
-    notes = [f"encoding {enc.replace('-sig', '')}", f"delimiter {sep!r}"]
-    options: dict[str, Any] = {
-        "sep": sep, "dtype": str, "keep_default_na": False, "na_filter": False,
-        "skip_blank_lines": True, "encoding": enc,
-    }
-    try:
-        frame = pd.read_csv(path, **options)
-    except UnicodeDecodeError:
-        if encoding or enc == _ENCODINGS[-1]:
-            raise ReadError(path, f"text is not valid {enc}", "save it as UTF-8") from None
-        options["encoding"] = enc = _ENCODINGS[-1]
-        notes[0] = f"encoding {enc}"
-        frame = pd.read_csv(path, **options)
-    except pd.errors.ParserError:
-        frame = None
-    except pd.errors.EmptyDataError as exc:
-        raise ReadError(path, "no header line found", "the first line must name the columns") from exc
     malformed: dict[int, str] = {}
+    frame = _read_csv_fast(path, sep, enc)
     if frame is None:
-        frame, malformed = _read_csv_tolerant(path, options)
+        encodings = [enc] if encoding else [e for e in _ENCODINGS if _ENCODINGS.index(e) >=
+                                             _ENCODINGS.index(enc)]
+        for i, enc in enumerate(encodings):
+            options: dict[str, Any] = {
+                "sep": sep, "dtype": str, "keep_default_na": False, "na_filter": False,
+                "skip_blank_lines": True, "encoding": enc,
+            }
+            try:
+                frame = pd.read_csv(path, **options)
+            except UnicodeDecodeError:
+                if i + 1 == len(encodings):
+                    raise ReadError(path, f"text is not valid {enc}",
+                                    "save it as UTF-8, or pass encoding= (--encoding)") from None
+                continue
+            except pd.errors.ParserError:
+                frame, malformed = _read_csv_tolerant(path, options)
+            except pd.errors.EmptyDataError as exc:
+                raise ReadError(path, "no header line found",
+                                "the first line must name the columns") from exc
+            break
+    assert frame is not None
     frame.columns = [str(c).strip() for c in frame.columns]
     _check_header(path, list(frame.columns))
-    return RawTable(frame.reset_index(drop=True), path, "csv", notes, malformed)
+    notes = [f"encoding {enc.replace('-sig', '')}", f"delimiter {sep!r}"]
+    return RawTable(frame.reset_index(drop=True), path, "csv", notes, malformed,
+                    delimiter=sep)
 
 
 def _read_csv_tolerant(path: Path, options: dict[str, Any]) -> tuple[pd.DataFrame, dict[int, str]]:
