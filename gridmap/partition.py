@@ -57,6 +57,7 @@ __all__ = [
     "parse_balance",
     "partition_units",
     "reading_order",
+    "straddle_message",
 ]
 
 _KBAL = 1e4  # weight of the balance penalty against one mean edge length of cut
@@ -265,12 +266,20 @@ def _parents(
             raise DataError(f"units {rows} have no {within!r}; every unit needs its parent.")
         return parent, problems
     parent, straddle = assign_parents(units, within, id_column=within_id)
-    for row in straddle.itertuples():
-        problems.append(
-            f"unit {row.unit!r} straddles parents: only {row.share:.0%} of it lies in "
-            f"{row.parent!r}, where it was put (units are indivisible)."
-        )
+    if len(straddle):
+        problems.append(straddle_message(straddle, "parents"))
     return parent, problems
+
+
+def straddle_message(straddle: pd.DataFrame, what: str) -> str:
+    """One warning for units that straddle polygons (from :func:`assign_parents`)."""
+    worst = straddle.sort_values("share").head(5)
+    examples = ", ".join(f"{u} ({s:.0%} in {p})" for u, s, p in
+                         zip(worst["unit"], worst["share"], worst["parent"], strict=True))
+    return (
+        f"{len(straddle)} unit(s) straddle {what}; each was put where most of it lies "
+        f"(units are indivisible), e.g. {examples}."
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -647,52 +656,136 @@ def _pair_penalty(s1, s2, t1, t2, wf, tol) -> float:
     return float(((d1 / tol) ** 2 + (d2 / tol) ** 2) @ wf)
 
 
-def _best_tree_split(graph, members, vals, t_a, t_b, wf, tol, rng, trees):
+@njit(cache=True)
+def _tree_split(n, r, c, edge_order, mv, t_a, t_b, wf, tol, root):  # pragma: no cover - numba
+    """One ReCom draw: the spanning tree of edges taken in ``edge_order`` (Kruskal),
+    and its most balanced edge cut. Returns ``(penalty, side)``; penalty is inf
+    when the edges do not connect the ``n`` nodes."""
+    parent = np.arange(n)
+    tr = np.empty(n - 1, np.int64)
+    tc = np.empty(n - 1, np.int64)
+    m = 0
+    for e in edge_order:
+        a = r[e]
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        b = c[e]
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        if a != b:
+            parent[a] = b
+            tr[m] = r[e]
+            tc[m] = c[e]
+            m += 1
+            if m == n - 1:
+                break
+    side = np.zeros(n, np.bool_)
+    if m < n - 1:
+        return np.inf, side
+    deg = np.zeros(n + 1, np.int64)
+    for i in range(m):
+        deg[tr[i] + 1] += 1
+        deg[tc[i] + 1] += 1
+    for i in range(n):
+        deg[i + 1] += deg[i]
+    adj = np.empty(2 * m, np.int64)
+    fill = deg[:-1].copy()
+    for i in range(m):
+        adj[fill[tr[i]]] = tc[i]
+        fill[tr[i]] += 1
+        adj[fill[tc[i]]] = tr[i]
+        fill[tc[i]] += 1
+    order = np.empty(n, np.int64)
+    pred = np.full(n, -1, np.int64)
+    seen = np.zeros(n, np.bool_)
+    order[0] = root
+    seen[root] = True
+    head, tail = 0, 1
+    while head < tail:
+        x = order[head]
+        head += 1
+        for p in range(deg[x], deg[x + 1]):
+            y = adj[p]
+            if not seen[y]:
+                seen[y] = True
+                pred[y] = x
+                order[tail] = y
+                tail += 1
+    acc = mv.copy()
+    for i in range(n - 1, 0, -1):
+        v = order[i]
+        acc[pred[v]] += acc[v]
+    nf = mv.shape[1]
+    best = np.inf
+    v0 = -1
+    for i in range(1, n):
+        v = order[i]
+        pen = 0.0
+        for f in range(nf):
+            s1 = acc[v, f]
+            s2 = acc[root, f] - s1
+            d1 = abs(s1 - t_a[f]) / t_a[f] if t_a[f] > 0 else 0.0
+            d2 = abs(s2 - t_b[f]) / t_b[f] if t_b[f] > 0 else 0.0
+            pen += wf[f] * ((d1 / tol) ** 2 + (d2 / tol) ** 2)
+        if pen < best:
+            best = pen
+            v0 = v
+    for i in range(n):
+        v = order[i]
+        if v == v0:
+            side[v] = True
+        elif pred[v] >= 0:
+            side[v] = side[pred[v]]
+    return best, side
+
+
+def _pair_edges(graph: UnitGraph, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Undirected edges (local positions) among sorted ``members``, in O(their degree)."""
+    deg = graph.degree[members]
+    rows = np.repeat(np.arange(len(members)), deg)
+    starts = graph.indptr[members]
+    offs = np.arange(int(deg.sum())) - np.repeat(np.cumsum(deg) - deg, deg)
+    nbrs = graph.indices[np.repeat(starts, deg) + offs]
+    pos = np.searchsorted(members, nbrs)
+    pos = np.minimum(pos, len(members) - 1)
+    ok = (members[pos] == nbrs) & (rows < pos)
+    return rows[ok], pos[ok]
+
+
+def _best_tree_split(graph, members, vals, t_a, t_b, wf, tol, rng, trees, home=None):
     """Best balanced split of ``members`` over random spanning trees (ReCom step).
 
-    Returns ``(penalty, side)``: ``side`` marks the members that go to part a.
+    With ``home`` labels (minimum change), edges between units of different
+    homes join the trees last, so that cutting one of them restores the old
+    boundary. Returns ``(penalty, side)``: ``side`` marks the members (sorted)
+    that go to part a.
     """
-    sub = graph.subgraph(members)
-    rows = np.repeat(np.arange(sub.n), sub.degree)
-    keep = rows < sub.indices
-    r, c = rows[keep], sub.indices[keep]
-    mv = vals[members]
-    total = mv.sum(axis=0)
+    n = len(members)
+    r, c = _pair_edges(graph, members)
+    mv = np.ascontiguousarray(vals[members])
     best = (np.inf, None)
+    if n < 2:
+        return best
+    cross = None if home is None else (home[members][r] != home[members][c]).astype(float)
+    t_a = np.asarray(t_a, dtype=np.float64)
+    t_b = np.asarray(t_b, dtype=np.float64)
     for _ in range(trees):
-        weights = rng.random(len(r)) + 1e-6
-        m = sparse.csr_matrix((weights, (r, c)), shape=(sub.n, sub.n))
-        tree = csgraph.minimum_spanning_tree(m)
-        root = int(rng.integers(sub.n))
-        order, pred = csgraph.breadth_first_order(tree, root, directed=False)
-        if len(order) < sub.n:
+        weights = rng.random(len(r))
+        if cross is not None:
+            weights += cross
+        pen, side = _tree_split(n, r, c, np.argsort(weights, kind="stable"), mv, t_a, t_b, wf,
+                                float(tol), int(rng.integers(n)))
+        if not np.isfinite(pen):
             return best  # the pair is not connected: nothing to do
-        acc = mv.copy()
-        for v in order[:0:-1]:
-            acc[pred[v]] += acc[v]
-        s1 = acc[order[1:]]
-        s2 = total - s1
-        d1 = np.abs(s1 - t_a) / np.where(t_a > 0, t_a, 1.0)
-        d2 = np.abs(s2 - t_b) / np.where(t_b > 0, t_b, 1.0)
-        pen = ((d1 / tol) ** 2 + (d2 / tol) ** 2) @ wf
-        j = int(np.argmin(pen))
-        if pen[j] < best[0]:
-            # the subtree below order[1:][j] becomes part a
-            v0 = order[1:][j]
-            side = np.zeros(sub.n, dtype=bool)
-            children = [[] for _ in range(sub.n)]
-            for v in order[1:]:
-                children[pred[v]].append(v)
-            stack = [v0]
-            while stack:
-                x = stack.pop()
-                side[x] = True
-                stack.extend(children[x])
-            best = (float(pen[j]), side)
+        if pen < best[0]:
+            best = (float(pen), side)
     return best
 
 
-def _recombine(graph, labels, vals, wf, target, tol, rng, *, rounds=200, trees=16):
+def _recombine(graph, labels, vals, wf, target, tol, rng, *, rounds=200, trees=16, home=None,
+               frozen=None):
     """Merge and re-split pairs of neighbouring parts until balanced (or no progress)."""
     labels = labels.copy()
     k = target.shape[0]
@@ -702,6 +795,8 @@ def _recombine(graph, labels, vals, wf, target, tol, rng, *, rounds=200, trees=1
         sums = np.zeros((k, vals.shape[1]))
         np.add.at(sums, labels, vals)
         dev = (np.abs(sums - target) / np.where(target > 0, target, 1.0)) @ (wf / wf.sum())
+        if frozen is not None and frozen.any():
+            dev[np.unique(labels[frozen])] = 0.0  # locked parts cannot change
         if dev.max() <= 0.75 * tol or stale > 2 * k:
             break
         # the worst part, or a random part above tolerance once the worst is stuck
@@ -710,12 +805,16 @@ def _recombine(graph, labels, vals, wf, target, tol, rng, *, rounds=200, trees=1
         cross = labels[rows] == a
         nbr = np.unique(labels[graph.indices[cross]])
         nbr = nbr[nbr != a]
+        if frozen is not None:
+            nbr = nbr[~np.isin(nbr, np.unique(labels[frozen]))]
         rng.shuffle(nbr)
         improved = False
         for b in nbr:
-            members = np.flatnonzero((labels == a) | (labels == b))
+            members = np.flatnonzero((labels == a) | (labels == b))  # sorted
             cur = _pair_penalty(sums[a], sums[b], target[a], target[b], wf, tol)
-            pen, side = _best_tree_split(graph, members, vals, target[a], target[b], wf, tol, rng, trees)
+            pen, side = _best_tree_split(
+                graph, members, vals, target[a], target[b], wf, tol, rng, trees, home
+            )
             if side is not None and pen < cur - 1e-12:
                 labels[members[side]] = a
                 labels[members[~side]] = b
@@ -732,22 +831,28 @@ def _partition_region(region: _Region, vals, wf, tol, cost, *, seed, trials) -> 
     target = np.broadcast_to(region.target, (region.k, vals.shape[1])).copy()
     combined = (vals / np.where(region.target > 0, region.target, 1.0)) @ wf
     rng = np.random.default_rng(seed)
-    best, best_score = None, None
-    # at least `trials` trials; more (up to 8) while no trial meets the tolerance
+    # at least `trials` initial plans; up to 8 while none meets the tolerance
     angles = [0.0, *list(rng.uniform(0, math.pi, size=max(trials, 8) - 1))]
+    plans = []
     for t, angle in enumerate(angles):
-        if t >= trials and best_score is not None and best_score[0] == 0:
+        if t >= trials and min(p[0] for p in plans)[0] == 0:
             break
         labels = _multisection(g.xy, combined, region.k, angle=angle)
         labels = _repair(g, labels, combined)
         labels = _search(g, labels, vals, wf, target, tol, cost, seed=seed + 7 * t)
+        plans.append((_score(labels, vals, wf, target, tol, cost, g), t, labels))
+    plans.sort(key=lambda p: (p[0], p[1]))
+    best_score, _, best = plans[0]
+    # single moves are stuck (large units): recombine pairs, best plans first, then polish
+    for score, t, labels in plans:
+        if best_score[0] == 0:
+            break
+        if score[0] == 0:
+            continue
+        labels = _recombine(g, labels, vals, wf, target, tol, rng)
+        labels = _search(g, labels, vals, wf, target, tol, cost, seed=seed + 7 * t + 3)
         score = _score(labels, vals, wf, target, tol, cost, g)
-        if score[0] > 0:
-            # single moves are stuck (large units): recombine pairs, then polish
-            labels = _recombine(g, labels, vals, wf, target, tol, rng)
-            labels = _search(g, labels, vals, wf, target, tol, cost, seed=seed + 7 * t + 3)
-            score = _score(labels, vals, wf, target, tol, cost, g)
-        if best_score is None or score < best_score:
+        if score < best_score:
             best, best_score = labels, score
     return best
 
@@ -917,7 +1022,7 @@ def partition_units(
     for p, pname in enumerate(parent_names):
         positions = np.flatnonzero(parent_codes == p)
         k = int(ks[p])
-        region_name = "the units" if within is None else f"parent {pname!r}"
+        region_name = "the units" if within is None else f"parent {pname}"
         if len(positions) < k:
             raise InfeasibleError(
                 f"{region_name} has {len(positions)} unit(s) but needs {k} grid(s); "
@@ -997,9 +1102,9 @@ def partition_units(
         problems.append(msg)
     if within is not None and summary["max_dev_global"] > tolerance:
         spread = per_grid.groupby("parent")[names[0]].mean() / global_target[0] - 1
-        worst_parent = spread.abs().idxmax()
+        worst_parent = str(spread.abs().idxmax())
         problems.append(
-            f"nesting costs balance: grids in parent {worst_parent!r} average "
+            f"nesting costs balance: grids in parent {worst_parent} average "
             f"{spread[worst_parent]:+.1%} from the plan-wide target (max {summary['max_dev_global']:.1%} "
             "over all grids), because each parent gets a whole number of grids."
         )

@@ -52,6 +52,7 @@ from .partition import (
     assign_parents,
     balance_values,
     parse_balance,
+    straddle_message,
 )
 
 __all__ = ["RebalanceResult", "existing_assignment", "rebalance_plan"]
@@ -197,11 +198,8 @@ def rebalance_plan(
     problems: list[str] = []
     if grids is not None:
         previous, straddle = existing_assignment(units, grids, grid_id=grid_id)
-        for row in straddle.itertuples():
-            problems.append(
-                f"unit {row.unit!r} straddles existing grids: {row.share:.0%} of it lies in "
-                f"{row.parent!r}, where it was counted."
-            )
+        if len(straddle):
+            problems.append(straddle_message(straddle, "existing grids"))
     else:
         previous = existing.reindex(units.index)
         if previous.isna().any():
@@ -333,7 +331,7 @@ def rebalance_plan(
     for p in range(len(parent_names)):
         pos = np.flatnonzero(parent_codes == p)
         if pk_new[p] > 1:
-            name = "the units" if within is None else f"parent {parent_names[p]!r}"
+            name = "the units" if within is None else f"parent {parent_names[p]}"
             _check_units(name, pos, units.index, vals[pos], names, ptot[p] / pk_new[p], tolerance)
 
     closed = np.array([s == "locked" for s in status], dtype=np.bool_)
@@ -350,8 +348,8 @@ def rebalance_plan(
     )
     if _score(new_labels, vals, wf, target, tolerance, cost, graph)[0] > 0:
         # single moves are stuck: recombine pairs (more change), then polish
-        rec = _recombine(graph, new_labels, vals, wf, target, tolerance, rng)
-        rec[frozen] = new_labels[frozen]
+        rec = _recombine(graph, new_labels, vals, wf, target, tolerance, rng, home=home,
+                         frozen=frozen)
         new_labels = _search(
             graph, rec, vals, wf, target, tolerance, cost, seed=seed + 1, frozen=frozen,
             closed=closed, orig=home, alpha=change_penalty, taus=(0.9,),
@@ -400,7 +398,7 @@ def rebalance_plan(
             pos = np.flatnonzero(parent_codes == p)
             if pk_new[p] > 1:
                 _choke_points(
-                    "the units" if within is None else f"parent {parent_names[p]!r}",
+                    "the units" if within is None else f"parent {parent_names[p]}",
                     graph.subgraph(pos), vals[pos, 0], float(ptot[p, 0] / pk_new[p]), tolerance,
                 )
         problems.append(

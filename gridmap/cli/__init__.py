@@ -20,6 +20,11 @@ __all__ = ["main"]
 _MODULES = (
     "check",
     "demo",
+    "units",
+    "code",
+    "validate",
+    "partition",
+    "compare",
 )
 
 
