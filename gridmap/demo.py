@@ -38,6 +38,10 @@ How it is built (details in the private ``gridmap._demo_*`` modules):
   road. About 5 % are ``planned`` (no GB/T 28181 id yet), 7–14 % offline.
 * Incidents: see :mod:`gridmap._demo_incidents`; the hotspots, hour profiles,
   seasonal and weekday factors are written to ``meta.json``.
+* Big scales: ``city`` keeps everything; ``province`` thins buildings (half
+  kept, a sixth of the villages) and spaces candidate camera sites 50 m apart
+  to keep files and memory small. Roads are never thinned (grid edges are
+  roads). ``city`` takes seconds and ``province`` minutes on 2 cores.
 
 Planted errors, for validation to find (their camera ids are listed in
 ``meta.json`` under ``planted_errors``):
@@ -300,6 +304,8 @@ def generate(
     seed = int(seed)
     sc = SCALES[scale]
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out} exists and is not a folder; pass a folder to write the district into.")
     out.mkdir(parents=True, exist_ok=True)
     paths = {k: out / v for k, v in FILES.items()}
     if paths["meta"].exists():  # the district is incomplete until meta.json is rewritten

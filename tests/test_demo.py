@@ -461,6 +461,10 @@ def test_bad_scale_and_seed_are_rejected(tmp_path):
         generate(tmp_path, scale="huge")
     with pytest.raises(DataError, match="non-negative"):
         generate(tmp_path, scale="small", seed=-1)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DataError, match="not a folder"):
+        generate(tmp_path / "file", scale="small")
+    assert main(["demo", "--out", str(tmp_path / "file"), "--scale", "small", "--quiet"]) == 2
 
 
 def test_cli_if_missing_keeps_a_complete_district(demo_small, tmp_path, capsys):
