@@ -25,6 +25,7 @@ _MODULES = (
     "validate",
     "partition",
     "compare",
+    "density",
 )
 
 
