@@ -725,7 +725,9 @@ def _vocab_fit(series: pd.Series, kind: str, column: str) -> float:
     if text.empty:
         return 1.0
     lookup = _vocab_lookup(kind, column)
-    return float(text.str.split(";").str[0].map(lambda u: _norm(u) in lookup).mean())
+    codes, uniq = pd.factorize(text)
+    fits = np.array([_norm(str(u).split(";")[0].strip()) in lookup for u in uniq])
+    return float(fits[codes].mean())
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -997,9 +999,9 @@ def _fit_geometry(geoms: np.ndarray, kind: str, led: _Ledger) -> np.ndarray:
             tid = np.where(area, 0, tid)
         expected, allowed = "Point", (0,)
     wrong = alive & ~np.isin(tid, allowed)
-    led.reject(wrong, "wrong geometry type", np.array(
-        [f"wrong geometry type: {_TYPE_NAMES.get(int(t), t)} where {expected} expected"
-         for t in tid], dtype=object))
+    led.reject(wrong, "wrong geometry type", _per_row(
+        wrong, tid, lambda t: f"wrong geometry type: {_TYPE_NAMES.get(int(t), t)} where "
+                              f"{expected} expected"))
     if kind == "grids":
         poly = led.alive & np.isin(tid, allowed)
         invalid = poly.copy()
