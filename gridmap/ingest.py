@@ -824,15 +824,28 @@ def _directions(series: pd.Series, frame: pd.DataFrame, led: _Ledger) -> pd.Seri
     return pd.Series(np.mod(values, 360.0), index=series.index, dtype="float64")
 
 
-def _dates(series: pd.Series, column: str, led: _Ledger) -> pd.Series:
+def _to_datetime(text: pd.Series, fmt: str, notes: list[str], column: str) -> pd.Series:
+    try:
+        return pd.to_datetime(text, errors="coerce", format=fmt)
+    except ValueError:  # mixed UTC offsets: only a common zone can hold them
+        notes.append(f"{column} mixes time zones: converted to UTC")
+        return pd.to_datetime(text, errors="coerce", format=fmt, utc=True)
+
+
+def _dates(series: pd.Series, column: str, led: _Ledger, notes: list[str]) -> pd.Series:
+    """Timestamps (dates without times are midnight; 2024年3月5日 read); unreadable → NaT."""
     if pd.api.types.is_datetime64_any_dtype(series):
         return series
     text = _text(series)
     cleaned = text.str.replace("年", "-").str.replace("月", "-").str.replace("日", " ").str.strip()
-    out = pd.to_datetime(cleaned, errors="coerce", format="ISO8601")
-    todo = cleaned.notna() & out.isna()
+    out = _to_datetime(cleaned, "ISO8601", notes, column)
+    todo = (cleaned.notna() & out.isna()).to_numpy()
     if todo.any():
-        out[todo] = pd.to_datetime(cleaned[todo], errors="coerce", format="mixed")
+        more = _to_datetime(cleaned[todo], "mixed", notes, column)
+        if not out.notna().any():
+            out = more.reindex(out.index)
+        elif (more.dt.tz is None) == (out.dt.tz is None):  # else: left empty, and reported
+            out[todo] = more
     bad = (cleaned.notna() & out.isna()).to_numpy()
     if bad.any():
         led.repair(bad, "value left empty",
@@ -1089,7 +1102,7 @@ def _ingest(raw: RawTable, *, name: str, kind: str | None, coords: str | None, c
         elif dst in _NUMERIC:
             series = _numeric(series, dst, led) if dst != "azimuth_deg" else series
         elif dst in _DATES:
-            series = _dates(series, dst, led)
+            series = _dates(series, dst, led, notes)
         elif dst in (spec.id_column, *_TEXT_IDS) or dst in spec.columns:
             series = _text(series)
         data[dst] = series

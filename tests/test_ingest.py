@@ -474,6 +474,15 @@ def test_incident_dates_and_defaults(tmp_path):
     assert "reported_at 'someday' unreadable" in result.report.records["repairs"].iloc[2]
 
 
+def test_incident_times_with_mixed_offsets_become_utc():
+    frame = pd.DataFrame({"id": ["a", "b"], "lon": ["120", "121"], "lat": ["30", "31"],
+                          "上报时间": ["2024-01-01T10:00:00+08:00", "2024-01-02T10:00:00Z"]})
+    result = ingest_frame(frame, kind="incidents")
+    assert result.data["reported_at"].tolist() == [pd.Timestamp("2024-01-01 02:00", tz="UTC"),
+                                                   pd.Timestamp("2024-01-02 10:00", tz="UTC")]
+    assert "reported_at mixes time zones: converted to UTC" in result.report.notes
+
+
 def test_camera_point_ids_derived_from_location(tmp_path):
     text = "id,lon,lat\na,120.1,30.1\nb,120.1,30.1\nc,120.2,30.2\n"
     data = read_layer(write(tmp_path / "c.csv", text), kind="cameras").data
