@@ -61,6 +61,7 @@ __all__ = [
 ]
 
 _KBAL = 1e4  # weight of the balance penalty against one mean edge length of cut
+_TOL_FLOOR = 1e-4  # deviations are measured in tolerances; a zero tolerance uses this
 
 
 @dataclass(frozen=True)
@@ -425,7 +426,7 @@ def _local_search(
                             _pen(sums[b, f] + x, target[b, f], tau, tol)
                             - _pen(sums[b, f], target[b, f], tau, tol)
                         )
-                d = 1e4 * (da + db) + (same - ccut[k])
+                d = _KBAL * (da + db) + (same - ccut[k])
                 if alpha != 0.0:
                     d += alpha * ((1.0 if b != orig[u] else 0.0) - (1.0 if a != orig[u] else 0.0))
                 if d < bestd:
@@ -644,7 +645,7 @@ def _search(graph, labels, vals, wf, target, tol, cost, *, seed, frozen=None, cl
     orig = labels.copy() if orig is None else orig.astype(np.int64)
     for i, tau in enumerate(taus):
         _local_search(
-            graph.indptr, graph.indices, cost, vals, wf, target, tau * tol, tol,
+            graph.indptr, graph.indices, cost, vals, wf, target, tau * tol, max(tol, _TOL_FLOOR),
             labels, sums, counts, frozen, closed, orig, float(alpha), max_sweeps, seed + i,
         )
     return labels
@@ -776,7 +777,7 @@ def _best_tree_split(graph, members, vals, t_a, t_b, wf, tol, rng, trees, home=N
         if cross is not None:
             weights += cross
         pen, side = _tree_split(n, r, c, np.argsort(weights, kind="stable"), mv, t_a, t_b, wf,
-                                float(tol), int(rng.integers(n)))
+                                max(float(tol), _TOL_FLOOR), int(rng.integers(n)))
         if not np.isfinite(pen):
             return best  # the pair is not connected: nothing to do
         if pen < best[0]:
@@ -811,7 +812,7 @@ def _recombine(graph, labels, vals, wf, target, tol, rng, *, rounds=200, trees=1
         improved = False
         for b in nbr:
             members = np.flatnonzero((labels == a) | (labels == b))  # sorted
-            cur = _pair_penalty(sums[a], sums[b], target[a], target[b], wf, tol)
+            cur = _pair_penalty(sums[a], sums[b], target[a], target[b], wf, max(tol, _TOL_FLOOR))
             pen, side = _best_tree_split(
                 graph, members, vals, target[a], target[b], wf, tol, rng, trees, home
             )

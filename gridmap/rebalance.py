@@ -254,18 +254,15 @@ def rebalance_plan(
     if free_k < 0:
         raise InfeasibleError(f"{int(is_locked.sum())} grids are locked but only {k} are wanted.")
     free = ~is_locked
-    if len(parent_names) > 1:
-        psize = np.bincount(grid_parent[free], weights=size[free], minlength=len(parent_names))
-        has_free = np.bincount(grid_parent[free], minlength=len(parent_names)) > 0
-        pk = np.zeros(len(parent_names), dtype=int)
+    carve = np.zeros(len(parent_names), dtype=int)  # new grids to carve at junctions, per parent
+    psize = np.bincount(grid_parent[free], weights=size[free], minlength=len(parent_names))
+    has_free = np.bincount(grid_parent[free], minlength=len(parent_names)) > 0
+    pk = np.zeros(len(parent_names), dtype=int)
+    if free_k:
         pk[has_free] = apportion(psize[has_free], free_k, minimum=1)
-        for p in np.flatnonzero(has_free):
-            members = np.flatnonzero(free & (grid_parent == p))
-            seats[members] = apportion(size[members], int(pk[p]), minimum=0 if pk[p] < len(members) else 1)
-    else:
-        members = np.flatnonzero(free)
-        if free_k:
-            seats[members] = apportion(size[members], free_k, minimum=0 if free_k < len(members) else 1)
+    for p in np.flatnonzero(has_free):
+        members = np.flatnonzero(free & (grid_parent == p))
+        seats[members], carve[p] = _allocate(size[members], int(pk[p]))
 
     # initial labels: kept / split / merged
     taken = set(map(str, old_ids))
@@ -299,6 +296,17 @@ def rebalance_plan(
             labels[members[part == p]] = len(new_ids)
             new_ids.append(ids[j])
             status.append("split" if j == 0 else "new")
+    # extra grids are carved where grids with surplus meet
+    w_norm = vals @ norm
+    for p in np.flatnonzero(carve):
+        for _ in range(int(carve[p])):
+            in_p = parent_codes == p
+            t_norm = float(w_norm[in_p].sum()) / (int(pk[p]) or 1)
+            seed_units, donor = _junction_seed(graph, labels, w_norm, t_norm, in_p,
+                                         np.array([s_ == "locked" for s_ in status]))
+            labels[seed_units] = len(new_ids)
+            new_ids.append(_split_ids(new_ids[donor], 1, taken)[0])
+            status.append("new")
     # merged grids go to their lightest neighbour in the same parent
     rows = np.repeat(np.arange(graph.n), graph.degree)
     for g in np.argsort(size):
@@ -503,3 +511,78 @@ def _apply_flows(graph, labels, w, target, closed, frozen, cost, tol) -> np.ndar
             a, b, amount = b, a, -amount
         _transfer(graph.indptr, graph.indices, cost, w, labels, counts, frozen, a, b, amount)
     return labels
+
+
+def _allocate(size: np.ndarray, k: int) -> tuple[np.ndarray, int]:
+    """Grids per old grid, and how many new grids to carve at junctions.
+
+    A grid holding ``m ≥ 2`` whole targets is split into ``m``; the remaining
+    new grids are carved from the surplus of several neighbouring grids (which
+    moves fewer units than halving one grid). With fewer grids than now, the
+    seats are apportioned (largest remainder) and zero seats mean a merge.
+    """
+    if k <= 0 or len(size) == 0:
+        return np.zeros(len(size), dtype=int), 0
+    target = size.sum() / k
+    base = np.maximum(1, np.floor(size / target + 1e-9)).astype(int) if target > 0 else np.ones(len(size), int)
+    if base.sum() <= k:
+        return base, int(k - base.sum())
+    return apportion(size, k, minimum=0 if k < len(size) else 1), 0
+
+
+def _junction_seed(
+    graph: UnitGraph, labels: np.ndarray, w: np.ndarray, target: float, inside: np.ndarray,
+    closed: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """Seed units for a new grid where grids with the most surplus meet.
+
+    Scores each unit by the surplus (weight above ``target``) of its own grid
+    and of every grid it touches; the best unit and one neighbour in each other
+    touching grid form the seed, as long as no donor grid is cut in two.
+    Returns the seed positions and the label of the main donor grid.
+    """
+    k = int(labels.max()) + 1
+    sums = np.bincount(labels[labels >= 0], weights=w[labels >= 0], minlength=k)
+    surplus = np.maximum(sums - target, 0.0)
+    surplus[closed[:k]] = 0.0
+    rows = np.repeat(np.arange(graph.n), graph.degree)
+    ok = inside[rows] & inside[graph.indices] & (labels[rows] >= 0) & (labels[graph.indices] >= 0)
+    pairs = pd.DataFrame({"u": rows[ok], "g": labels[graph.indices[ok]]})
+    own = pd.DataFrame({"u": np.flatnonzero(inside & (labels >= 0)),
+                        "g": labels[inside & (labels >= 0)]})
+    touch = pd.concat([own, pairs]).drop_duplicates()
+    touch = touch[~closed[touch["g"].to_numpy()]]
+    score = touch.assign(s=surplus[touch["g"].to_numpy()]).groupby("u")["s"].agg(["sum", "count"])
+    score = score[~closed[labels[score.index.to_numpy()]]]
+    if score.empty:
+        raise InfeasibleError("no unlocked grid is left to carve a new grid from; unlock grids.")
+    best = score.sort_values(["sum", "count"], ascending=False, kind="stable")
+    u = int(best.index[0])
+    seed = [u]
+    for v in graph.neighbours(u):
+        g = labels[v]
+        if inside[v] and g >= 0 and not closed[g] and g != labels[u] and g not in labels[seed]:
+            seed.append(int(v))
+    seed = np.array(seed, dtype=np.int64)
+    # keep only seed units whose removal leaves their grid connected and non-empty
+    keep = []
+    for v in seed:
+        g = labels[v]
+        rest = (labels == g)
+        rest[seed] = False
+        if rest.any() and _connected_mask(graph, rest):
+            keep.append(v)
+    if not keep:
+        keep = [u]
+    return np.array(keep, dtype=np.int64), int(labels[u])
+
+
+def _connected_mask(graph: UnitGraph, mask: np.ndarray) -> bool:
+    pos = np.flatnonzero(mask)
+    if len(pos) <= 1:
+        return True
+    sub = graph.subgraph(pos)
+    m = sparse.csr_matrix((np.ones(len(sub.indices)), sub.indices, sub.indptr), shape=(sub.n, sub.n))
+    from scipy.sparse import csgraph
+
+    return csgraph.connected_components(m, directed=False)[0] == 1
