@@ -266,7 +266,7 @@ def apply_filter(points: gpd.GeoDataFrame, spec: PointFilter | None = None) -> F
             report["hours"] = int((keep & ~ok).sum())
             keep &= ok
         if spec.weekdays:
-            ok = (t.dt.dayofweek + 1).isin(list(spec.weekdays)).fillna(False).to_numpy(dtype=bool)
+            ok = (t.dt.day_of_week + 1).isin(list(spec.weekdays)).fillna(False).to_numpy(dtype=bool)
             report["weekdays"] = int((keep & ~ok).sum())
             keep &= ok
     report["kept"] = int(keep.sum())

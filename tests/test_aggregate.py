@@ -1,0 +1,155 @@
+"""Tests of gridmap.aggregate: per-grid, square and H3 counts, rates, space-time cubes."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from gridmap import aggregate as agg
+from gridmap import filters
+from gridmap._errors import SchemaError
+
+CRS = "EPSG:4549"
+X0, Y0 = 500_000.0, 3_400_000.0
+
+
+def _grids() -> gpd.GeoDataFrame:
+    """2 × 2 grids of 1 km in EPSG:4549."""
+    polys = [shapely.box(X0 + c * 1000, Y0 + r * 1000, X0 + (c + 1) * 1000, Y0 + (r + 1) * 1000)
+             for r in range(2) for c in range(2)]
+    return gpd.GeoDataFrame({"grid_id": ["A", "B", "C", "D"], "pop": [1000, 0, 250, 4000]},
+                            geometry=polys, crs=CRS)
+
+
+def _incidents(n: int = 400, seed: int = 0) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(X0 - 200, X0 + 2200, n)
+    y = rng.uniform(Y0 - 100, Y0 + 2100, n)
+    cats = rng.choice(["theft", "fire", "noise"], n)
+    t = pd.Timestamp("2024-03-04") + pd.to_timedelta(rng.uniform(0, 27, n), unit="D")
+    return gpd.GeoDataFrame({"incident_id": np.arange(n), "category": cats, "reported_at": t,
+                             "weight": rng.uniform(0, 2, n)},
+                            geometry=gpd.points_from_xy(x, y), crs=CRS)
+
+
+def test_per_grid_counts_match_sjoin_and_list_outside():
+    pts = _incidents()
+    out = agg.count_per_grid(pts, _grids(), split_by="category", weight="weight")
+    joined = gpd.sjoin(pts, _grids(), predicate="within")
+    want = joined.groupby("grid_id").size().reindex(["A", "B", "C", "D"], fill_value=0)
+    np.testing.assert_array_equal(out["n"].to_numpy(), want.to_numpy())
+    inside = joined.index.unique()
+    assert out.attrs["outside"] == len(pts) - len(inside)
+    outside = agg.outside_points(pts, out)
+    assert set(outside.index) == set(pts.index) - set(inside)
+    for cat in ("theft", "fire", "noise"):
+        w = joined[joined.category == cat].groupby("grid_id").size()
+        np.testing.assert_array_equal(out[f"n_{cat}"].to_numpy(),
+                                      w.reindex(["A", "B", "C", "D"], fill_value=0).to_numpy())
+    assert (out[["n_theft", "n_fire", "n_noise"]].sum(axis=1) == out["n"]).all()
+    wsum = joined.groupby("grid_id")["weight"].sum().reindex(["A", "B", "C", "D"], fill_value=0)
+    np.testing.assert_allclose(out["weight"].to_numpy(), wsum.to_numpy())
+
+
+def test_point_on_shared_boundary_is_counted_once():
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([X0 + 1000, X0 + 500], [Y0 + 500, Y0 + 500]),
+                           crs=CRS)
+    out = agg.count_per_grid(pts, _grids())
+    assert out["n"].sum() == 2
+    assert out.attrs["outside"] == 0
+
+
+def test_grid_counts_after_filters():
+    pts = _incidents()
+    spec = filters.PointFilter.build(categories=["theft"], weekdays="1-5")
+    kept = filters.apply_filter(pts, spec).data
+    out = agg.count_per_grid(kept, _grids())
+    t = pd.to_datetime(pts.reported_at)
+    manual = pts[(pts.category == "theft") & (t.dt.day_of_week < 5)]
+    assert out["n"].sum() + out.attrs["outside"] == len(manual)
+
+
+def test_squares_match_histogram2d():
+    pts = _incidents(1000, seed=3)
+    out = agg.count_per_square(pts, 250.0, crs=CRS)
+    lat = out.attrs["lattice"]
+    xedges = lat["left"] + np.arange(lat["cols"] + 1) * 250.0
+    yedges = lat["top"] - np.arange(lat["rows"] + 1)[::-1] * 250.0
+    hist, _, _ = np.histogram2d(pts.geometry.x, pts.geometry.y, bins=[xedges, yedges])
+    # histogram2d: [x bin, y bin] with y increasing; our rows run north to south
+    want = hist.T[::-1].ravel()
+    np.testing.assert_array_equal(out["n"].to_numpy(), want)
+    assert out["n"].sum() == len(pts)
+    assert out.geometry.area.round(6).eq(62_500.0).all()
+
+
+def test_square_polygons_contain_their_points():
+    pts = _incidents(200, seed=4)
+    out = agg.count_per_square(pts, 300.0, crs=CRS, drop_empty=True)
+    joined = gpd.sjoin(pts, out, predicate="within")
+    counts = joined.groupby("cell_id").size()
+    np.testing.assert_array_equal(out.set_index("cell_id")["n"].loc[counts.index], counts)
+
+
+def test_latlng_to_h3_matches_h3_per_point():
+    rng = np.random.default_rng(5)
+    lat = 30.75 + rng.normal(0, 0.05, 3000)
+    lng = 120.75 + rng.normal(0, 0.05, 3000)
+    lat[:100] = lat[100:200]  # repeated locations
+    lng[:100] = lng[100:200]
+    got = agg.latlng_to_h3(lat, lng, 9)
+    want = np.array([h3.str_to_int(h3.latlng_to_cell(a, b, 9)) for a, b in zip(lat, lng, strict=True)],
+                    dtype=np.uint64)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_h3_counts_match_counter_and_keep_empty_cells():
+    pts = _incidents(800, seed=6).to_crs("EPSG:4326")
+    out = agg.count_per_h3(pts, 10, split_by="category")
+    want = Counter(h3.latlng_to_cell(p.y, p.x, 10) for p in pts.geometry)
+    got = dict(zip(out["h3"], out["n"], strict=True))
+    for cell, n in want.items():
+        assert got[cell] == n
+    assert out["n"].sum() == len(pts)
+    assert (out["n"] == 0).any()
+    assert out.crs.to_epsg() == 4326
+
+
+def test_rates_per_km2_and_per_thousand():
+    pts = _incidents()
+    out = agg.add_rates(agg.count_per_grid(pts, _grids()), population="pop")
+    np.testing.assert_allclose(out["area_km2"], 1.0, rtol=1e-9)
+    np.testing.assert_allclose(out["n_per_km2"], out["n"])
+    np.testing.assert_allclose(out.loc[0, "n_per_1000"], out.loc[0, "n"] / 1000 * 1000)
+    assert np.isnan(out.loc[1, "n_per_1000"])  # zero population: no rate
+    assert out.loc[3, "n_per_1000"] == pytest.approx(out.loc[3, "n"] / 4000 * 1000)
+
+
+def test_rates_need_the_population_column():
+    with pytest.raises(SchemaError, match="population"):
+        agg.add_rates(agg.count_per_grid(_incidents(), _grids()), population="people")
+
+
+def test_space_time_cube_by_hand():
+    pts = gpd.GeoDataFrame(
+        {"reported_at": pd.to_datetime(["2024-03-04", "2024-03-05", "2024-03-12", "2024-03-26",
+                                         "2024-03-27"])},
+        geometry=gpd.points_from_xy([0, 0, 0, 0, 0], [0, 0, 0, 0, 0]), crs=CRS)
+    index = np.array([0, 1, 1, 0, -1])
+    cube = agg.space_time_counts(pts, index, 2, bin="week")
+    assert cube.shape == (2, 4)  # weeks of 4, 11, 18 and 25 March (the empty one kept)
+    np.testing.assert_array_equal(cube.to_numpy(), [[1, 0, 0, 1], [1, 1, 0, 0]])
+
+
+def test_inputs_are_not_mutated():
+    pts, grids = _incidents(), _grids()
+    a, b = pts.copy(), grids.copy()
+    agg.add_rates(agg.count_per_grid(pts, grids, split_by="category"))
+    assert pts.equals(a)
+    assert grids.equals(b)
