@@ -188,7 +188,7 @@ register(
         "tip.street": {"zh": "街道", "en": "Street"},
         "tip.community": {"zh": "社区", "en": "Community"},
         "tip.point": {"zh": "点位", "en": "Point"},
-        "tip.cameras": {"zh": "摄像机 {n} 台", "en": "{n} cameras"},
+        "tip.cameras": {"zh": "摄像机 {n} 台", "en": "cameras: {n}"},
         "tip.more": {"zh": "… 另有 {n} 台", "en": "… {n} more"},
         "tip.incidents": {"zh": "事件数", "en": "Incidents"},
         "kind.bullet": {"zh": "枪机", "en": "bullet"},

@@ -368,7 +368,7 @@ def test_camera_points_one_row_per_point(cameras):
     p1 = cameras.geometry.iloc[:2]
     assert pts.loc["P1", "lon"] == pytest.approx(p1.x.mean())
     assert "c1 · dome · online" in pts.loc["P1", "tip"]
-    assert "2 cameras" in pts.loc["P1", "tip"]
+    assert "cameras: 2" in pts.loc["P1", "tip"]
 
 
 def test_camera_points_status_matches_point_status_per_point():
