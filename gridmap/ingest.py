@@ -329,6 +329,8 @@ _NEGATIVE = frozenset("SW西南")
 
 def _one_number(text: str) -> tuple[float, str, str]:
     """Parse one cell that ``float`` could not: (value, repair, problem)."""
+    if text.isascii() and _is_float(text) and float(text) == float(text):
+        return float(text), "", ""
     quoted = repr(text)
     if _THOUSANDS.match(text) or _COMMA_THOUSANDS.match(text):
         return np.nan, "", f"{quoted} looks like a number with thousands separators"
@@ -381,22 +383,29 @@ def _parse_numbers(series: pd.Series) -> _Parsed:
         values = series.to_numpy(dtype="float64", na_value=np.nan)
         empty = np.full(n, "", dtype=object)
         return _Parsed(values, np.isnan(values), empty, empty.copy())
-    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
-    missing = text.str.lower().isin(_MISSING).to_numpy()
-    values = np.array(pd.to_numeric(text.where(~missing, None), errors="coerce"), dtype="float64")
+    if series.dtype == object or not pd.api.types.is_string_dtype(series):
+        series = series.astype(object).where(series.notna(), "").astype("str")
+    text = series.fillna("")
+    values = np.array(pd.to_numeric(text, errors="coerce"), dtype="float64")
+    missing = np.zeros(n, dtype=bool)
     problem = np.full(n, "", dtype=object)
     repair = np.full(n, "", dtype=object)
-    todo = np.isnan(values) & ~missing
+    todo = np.isnan(values)  # empty, "nan", "n/a", "120°E", "462.289.778"...
     if todo.any():
-        uniq = {t: _one_number(t) for t in pd.unique(text[todo])}
-        for i in np.flatnonzero(todo):
-            values[i], repair[i], problem[i] = uniq[text.iat[i]]
+        idx = np.flatnonzero(todo)
+        cells = text.iloc[idx].str.strip()
+        empty = cells.str.lower().isin(_MISSING).to_numpy()
+        missing[idx[empty]] = True
+        idx, cells = idx[~empty], cells[~empty]
+        uniq = {t: _one_number(t) for t in pd.unique(cells)}
+        for i, t in zip(idx, cells, strict=True):
+            values[i], repair[i], problem[i] = uniq[t]
     present = ~missing
-    if present.any() and text[present].str.match(_THOUSANDS).mean() >= 0.1:
+    if (problem != "").any() and text[present].str.strip().str.match(_THOUSANDS).mean() >= 0.1:
         # A locale-mangled column: "46.204" may be 46204 or 46.204…; reject it too.
-        ambiguous = present & text.str.match(_ONE_GROUP).to_numpy() & (problem == "")
+        ambiguous = present & text.str.strip().str.match(_ONE_GROUP).to_numpy() & (problem == "")
         for i in np.flatnonzero(ambiguous):
-            problem[i] = (f"{text.iat[i]!r} is ambiguous: this column writes numbers with '.' "
+            problem[i] = (f"{text.iat[i].strip()!r} is ambiguous: this column writes numbers with '.' "
                           "thousands separators")
             values[i] = np.nan
     return _Parsed(values, missing, problem, repair)
@@ -521,7 +530,8 @@ def _reference(study: Any, src: Any, x: np.ndarray, y: np.ndarray, ok: np.ndarra
 def _table_points(frame: pd.DataFrame, src: Any, lon: str | None, lat: str | None,
                   study: Any, led: _Ledger, path: str, notes: list[str]
                   ) -> tuple[np.ndarray, list[str]]:
-    """Geometry (in source coordinates) for a table; returns (geometries, used columns)."""
+    """Geometry for a table: (geometries, used columns). Points come out in WGS84; WKT
+    geometries are still in the source coordinates (see :func:`_to_wgs84`)."""
     columns = [str(c) for c in frame.columns]
     lon_col = _user_column(columns, lon, path, "lon") if lon else _find_column(columns, LON_NAMES)
     lat_col = _user_column(columns, lat, path, "lat") if lat else _find_column(columns, LAT_NAMES)
@@ -554,10 +564,30 @@ def _table_points(frame: pd.DataFrame, src: Any, lon: str | None, lat: str | Non
         _range_check(x, y, ok, led, (frame[lon_col], frame[lat_col]))
     led.reject(led.alive & ~(np.isfinite(x) & np.isfinite(y)), "out of range",
                "out of range: coordinate is not finite")
+    x, y = _xy_to_wgs84(x, y, src, led)
     geoms = np.full(led.n, None, dtype=object)
     alive = led.alive
     geoms[alive] = shapely.points(x[alive], y[alive])
     return geoms, [lon_col, lat_col]
+
+
+def _xy_to_wgs84(x: np.ndarray, y: np.ndarray, src: Any, led: _Ledger
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinate arrays in ``src`` → WGS84 lon/lat at the live rows."""
+    alive = led.alive
+    if src is None or not alive.any() or (isinstance(src, CRS) and src.equals(WGS84)):
+        return x, y
+    x, y = x.copy(), y.copy()
+    if isinstance(src, str):
+        x[alive], y[alive] = transform_lonlat(x[alive], y[alive], source=src, target="wgs84")
+    else:
+        from pyproj import Transformer
+
+        x[alive], y[alive] = Transformer.from_crs(src, WGS84, always_xy=True).transform(
+            x[alive], y[alive])
+    led.reject(alive & ~(np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= 180) & (np.abs(y) <= 90)),
+               "out of range", f"out of range: the coordinates cannot be projected from {src}")
+    return x, y
 
 
 def _wkt_points(frame: pd.DataFrame, found: tuple[str, str], src: Any, study: Any,
@@ -1065,7 +1095,7 @@ def _ingest(raw: RawTable, *, name: str, kind: str | None, coords: str | None, c
         used = [frame.geometry.name]
     else:
         geoms, used = _table_points(frame, src, lon, lat, study, led, name, notes)
-        use = src
+        use = src if len(used) == 1 else None  # a WKT column still needs converting
         if src is None:
             notes.append("coordinates in WGS84 (assumed; pass coords= or crs= otherwise)")
         else:
