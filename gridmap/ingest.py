@@ -279,11 +279,12 @@ class _Ledger:
         counts: dict[str, int] = {}
         chunks = [(i[alive[i]], c, t[alive[i]]) for i, c, t in self._repairs]
         chunks = [c for c in chunks if len(c[0])]
-        if chunks:
-            for _, code, _ in chunks:
-                counts.setdefault(code, 0)
-            for code in counts:
-                counts[code] = len(np.unique(np.concatenate([i for i, c, _ in chunks if c == code])))
+        for code in dict.fromkeys(c for _, c, _ in chunks):
+            parts = [i for i, c, _ in chunks if c == code]  # each sorted and unique
+            counts[code] = len(parts[0]) if len(parts) == 1 else len(np.unique(np.concatenate(parts)))
+        if len(chunks) == 1:
+            texts[chunks[0][0]] = chunks[0][2]
+        elif chunks:
             idx = np.concatenate([c[0] for c in chunks])
             text = np.concatenate([c[2] for c in chunks]).astype(object)
             order = np.argsort(idx, kind="stable")
@@ -297,9 +298,8 @@ class _Ledger:
         status = np.where(~alive, "rejected", np.where(texts != "", "repaired", "accepted"))
         records = pd.DataFrame({
             "row": np.arange(1, self.n + 1), "status": status,
-            "reason": self.reason.astype(str), "detail": self.detail.astype(str),
-            "repairs": texts.astype(str),
-        })
+            "reason": self.reason, "detail": self.detail, "repairs": texts,
+        }).astype({"status": "str", "reason": "str", "detail": "str", "repairs": "str"})
         return records, counts
 
 
