@@ -562,6 +562,9 @@ def _table_points(frame: pd.DataFrame, src: Any, lon: str | None, lat: str | Non
     if geographic:
         x, y = _swap_fix(x, y, ok, _reference(study, src, x, y, ok), led, "lat/lon swapped")
         _range_check(x, y, ok, led, (frame[lon_col], frame[lat_col]))
+        if ok.any() and (led.reason[ok] == "out of range").mean() > 0.5:
+            notes.append("most coordinates are beyond ±180/±90: the file is probably in a "
+                         "projected CRS; pass crs=EPSG:N (--crs EPSG:N)")
     led.reject(led.alive & ~(np.isfinite(x) & np.isfinite(y)), "out of range",
                "out of range: coordinate is not finite")
     x, y = _xy_to_wgs84(x, y, src, led)

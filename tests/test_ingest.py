@@ -259,6 +259,13 @@ def test_projected_csv_input(tmp_path):
     assert data.geometry.iloc[0].y == pytest.approx(30.75, abs=1e-7)
 
 
+def test_projected_csv_without_crs_is_rejected_with_a_hint(tmp_path):
+    path = write(tmp_path / "p.csv", "id,x,y\na,500000.0,3400000.0\nb,500100.0,3400100.0\n")
+    report = read_layer(path, kind="places").report
+    assert report.reasons == {"out of range": 2}
+    assert any("pass crs=EPSG:N" in note for note in report.notes)
+
+
 def test_coords_and_crs_disagreeing_is_an_error(tmp_path):
     path = write(tmp_path / "p.csv", "id,lon,lat\na,120,30\n")
     with pytest.raises(CRSError, match="disagree"):
