@@ -88,6 +88,9 @@ def test_language_follows_browser_and_switch(offline_page, app_url, screenshot):
 
     page.locator("[data-testid='stSidebar']").get_by_text("English", exact=True).click()
     expect(page.get_by_role("heading", name="One-network overview")).to_be_visible(timeout=TIMEOUT)
+    # the old map stays on screen until the rerun ends; then only the new one is left
+    page.wait_for_selector("[data-test-script-state='notRunning']", timeout=TIMEOUT)
+    expect(page.locator(MAP_FRAME)).to_have_count(1, timeout=TIMEOUT)
     frame = page.frame_locator(MAP_FRAME)
     expect(frame.locator(".gridmap-legend[data-legend='grids']")).to_contain_text(
         "Grids by street", timeout=TIMEOUT
