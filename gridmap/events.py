@@ -1,0 +1,308 @@
+"""Closed-loop incident metrics (闭环管理) per grid, community or street.
+
+An incident moves reported → dispatched → handled → closed. Per unit,
+:func:`closed_loop` reports:
+
+* ``n`` and the count in each status (``reported``, ``dispatched``,
+  ``handled``, ``closed``);
+* ``closure_rate`` = closed / n;
+* ``median_hours`` and ``p90_hours`` — time from report to closure of the
+  closed cases (cases whose ``closed_at`` precedes ``reported_at`` are counted
+  in ``bad_times`` and left out);
+* ``overdue`` — cases past their deadline: closed after it (``closed_late``)
+  or still open at ``now`` and past it (``open_overdue``); ``on_time_rate`` =
+  cases closed by their deadline / n;
+* a ranking (定量化考核): ``score`` = 100 × (0.4 · closure_rate + 0.4 ·
+  on_time_rate + 0.2 · speed), where ``speed`` is 1 for the unit with the
+  shortest median time to close and 0 for the longest (min–max, inverted;
+  units with nothing closed get 0). The weights are configurable; ``rank`` 1
+  is best (ties share the better rank).
+
+Deadlines
+---------
+``"same-day"`` (the default, 日清日结): a case is due by midnight at the end of
+the day it was reported. A duration such as ``"24h"``, ``"48h"``, ``"3d"`` or
+``"90min"`` counts from the report time. ``now`` (for open cases) defaults to
+the latest timestamp in the data, so results do not change with the day the
+report is run; pass it explicitly for a live view.
+
+Status
+------
+``status`` is read when present (values of :data:`gridmap.schema.INCIDENT_STATUSES`);
+without it a case with ``closed_at`` is closed and the others are reported.
+A ``closed`` case without ``closed_at`` counts as closed but has no duration
+(``closed_no_time``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._errors import DataError, SchemaError
+from .assign import assign_points
+from .schema import INCIDENT_STATUSES
+
+__all__ = [
+    "DEFAULT_SCORE_WEIGHTS",
+    "UNITS",
+    "ClosedLoop",
+    "closed_loop",
+    "closed_loop_trend",
+    "incident_status",
+    "parse_deadline",
+    "rank_units",
+]
+
+UNITS = {"grid": None, "community": "community_code", "street": "street_code"}
+DEFAULT_SCORE_WEIGHTS = {"closure_rate": 0.4, "on_time_rate": 0.4, "speed": 0.2}
+OUTSIDE = "(outside every grid)"
+
+
+def parse_deadline(deadline: str | pd.Timedelta) -> pd.Timedelta | None:
+    """``"same-day"`` → ``None`` (due at the end of the report day); ``"24h"`` → 24 hours."""
+    if isinstance(deadline, pd.Timedelta):
+        return deadline
+    text = str(deadline).strip().lower().replace(" ", "")
+    if text in ("same-day", "sameday", "day", "日清日结", "当日"):
+        return None
+    try:
+        td = pd.Timedelta(text)
+    except ValueError:
+        td = pd.NaT
+    if pd.isna(td) or td <= pd.Timedelta(0):
+        raise ValueError(
+            f"cannot read deadline {deadline!r}; use same-day, or a duration such as 24h, "
+            "48h, 3d or 90min."
+        )
+    return td
+
+
+def incident_status(incidents: pd.DataFrame) -> pd.Series:
+    """Each incident's status (see the module docstring), as a string Series."""
+    if "status" in incidents.columns:
+        s = incidents["status"].astype("string").str.strip().str.lower()
+        bad = s.notna() & ~s.isin(INCIDENT_STATUSES)
+        if bad.any():
+            raise SchemaError(
+                f"status has values {sorted(s[bad].unique().tolist())[:5]} outside "
+                f"{INCIDENT_STATUSES}; map them with read_layer or fix the file."
+            )
+        if "closed_at" in incidents.columns:
+            closed_at = pd.to_datetime(incidents["closed_at"], errors="coerce")
+            s = s.fillna(pd.Series(np.where(closed_at.notna(), "closed", "reported"),
+                                   index=incidents.index, dtype="string"))
+        return s.fillna("reported")
+    if "closed_at" in incidents.columns:
+        closed_at = pd.to_datetime(incidents["closed_at"], errors="coerce")
+        return pd.Series(np.where(closed_at.notna(), "closed", "reported"),
+                         index=incidents.index, dtype="string")
+    raise SchemaError("incidents have neither status nor closed_at; closed-loop metrics need one.")
+
+
+@dataclass(frozen=True)
+class ClosedLoop:
+    """Result of :func:`closed_loop`.
+
+    Attributes
+    ----------
+    table
+        One row per unit (plus an ``(outside every grid)`` row when any case
+        lies outside every grid), ranked.
+    cases
+        One row per incident: ``unit``, ``grid``, ``status``, ``hours``,
+        ``due``, ``overdue`` and ``on_time`` (aligned with the input's index).
+    by
+        The unit: ``grid``, ``community`` or ``street``.
+    now
+        The time open cases were judged against.
+    deadline
+        The deadline rule as given.
+    """
+
+    table: pd.DataFrame
+    cases: pd.DataFrame
+    by: str
+    now: pd.Timestamp
+    deadline: str
+
+
+def _unit_of_cases(incidents: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, by: str,
+                   grid_id: str | None) -> tuple[pd.Series, pd.Series]:
+    if by not in UNITS:
+        raise ValueError(f"unknown unit {by!r}; choose one of {sorted(UNITS)}.")
+    a = assign_points(incidents, grids, grid_id=grid_id)
+    grid_ids = a.grid_ids.astype("string")
+    col = UNITS[by]
+    if col is None:
+        unit = grid_ids
+    else:
+        if col not in grids.columns:
+            raise SchemaError(
+                f"grids have no {col!r} column, so cases cannot be grouped by {by}; "
+                "use --by grid or add the column."
+            )
+        codes = grids[col].astype("string").to_numpy(dtype=object)
+        vals = np.where(a.index >= 0, codes[np.clip(a.index, 0, None)], None)
+        unit = pd.Series(vals, index=incidents.index, dtype="string")
+    return unit.fillna(OUTSIDE), grid_ids.fillna(OUTSIDE)
+
+
+def rank_units(table: pd.DataFrame, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Add ``speed``, ``score`` (0–100) and ``rank`` (1 = best); see the module docstring."""
+    weights = dict(DEFAULT_SCORE_WEIGHTS if weights is None else weights)
+    unknown = set(weights) - {"closure_rate", "on_time_rate", "speed"}
+    if unknown:
+        raise ValueError(f"unknown score parts {sorted(unknown)}; use closure_rate, "
+                         "on_time_rate and speed.")
+    total = sum(weights.values())
+    if not total > 0:
+        raise ValueError("score weights must add up to more than 0.")
+    out = table.copy()
+    med = out["median_hours"].astype(float)
+    lo, hi = med.min(), med.max()
+    if pd.notna(lo) and hi > lo:
+        speed = 1.0 - (med - lo) / (hi - lo)
+    else:
+        speed = pd.Series(np.where(med.notna(), 1.0, 0.0), index=out.index)
+    out["speed"] = speed.fillna(0.0)
+    score = sum(w * out[k].astype(float).fillna(0.0) for k, w in weights.items())
+    out["score"] = (100.0 * score / total).round(2)
+    out["rank"] = out["score"].rank(ascending=False, method="min").astype("Int64")
+    return out.sort_values(["rank", "unit"]).reset_index(drop=True)
+
+
+def closed_loop(
+    incidents: gpd.GeoDataFrame,
+    grids: gpd.GeoDataFrame,
+    *,
+    by: str = "grid",
+    grid_id: str | None = None,
+    deadline: str | pd.Timedelta = "same-day",
+    now: object = None,
+    score_weights: Mapping[str, float] | None = None,
+) -> ClosedLoop:
+    """Closed-loop metrics per grid, community or street (see the module docstring).
+
+    Parameters
+    ----------
+    incidents
+        Incident points with ``reported_at`` and ``status`` and/or ``closed_at``.
+    grids
+        Grid polygons (with ``community_code``/``street_code`` for those units).
+    by
+        ``"grid"``, ``"community"`` or ``"street"``.
+    grid_id
+        Grid id column (default ``grid_id``).
+    deadline
+        ``"same-day"`` or a duration (``"24h"``, ``"3d"``).
+    now
+        Time open cases are judged against; default the latest time in the data.
+    score_weights
+        Weights of ``closure_rate``, ``on_time_rate`` and ``speed`` in the score.
+
+    Returns
+    -------
+    ClosedLoop
+    """
+    if "reported_at" not in incidents.columns:
+        raise SchemaError("incidents have no reported_at column; closed-loop metrics need it.")
+    if len(incidents) == 0:
+        raise DataError("no incidents to evaluate; check the file and filters.")
+    due_after = parse_deadline(deadline)
+    status = incident_status(incidents)
+    reported = pd.to_datetime(incidents["reported_at"], errors="coerce")
+    closed_at = (pd.to_datetime(incidents["closed_at"], errors="coerce")
+                 if "closed_at" in incidents.columns
+                 else pd.Series(pd.NaT, index=incidents.index, dtype=reported.dtype))
+    if now is None:
+        now_ts = max(reported.max(), closed_at.max() if closed_at.notna().any() else reported.max())
+    else:
+        now_ts = pd.Timestamp(now)
+    if pd.isna(now_ts):
+        raise DataError("no incident has a readable reported_at time.")
+    unit, grid = _unit_of_cases(incidents, grids, by, grid_id)
+    due = (reported.dt.normalize() + pd.Timedelta(days=1)) if due_after is None \
+        else reported + due_after
+    is_closed = (status == "closed").to_numpy(dtype=bool)
+    hours = (closed_at - reported).dt.total_seconds() / 3600.0
+    bad = is_closed & (hours < 0).fillna(False).to_numpy(dtype=bool)
+    hours = hours.where(is_closed & ~bad)
+    closed_late = is_closed & (closed_at > due).fillna(False).to_numpy(dtype=bool)
+    open_overdue = ~is_closed & (due < now_ts).fillna(False).to_numpy(dtype=bool)
+    on_time = is_closed & (closed_at <= due).fillna(False).to_numpy(dtype=bool) & ~bad
+    cases = pd.DataFrame({
+        "unit": unit.to_numpy(), "grid": grid.to_numpy(), "status": status.to_numpy(),
+        "reported_at": reported.to_numpy(), "closed_at": closed_at.to_numpy(),
+        "hours": hours.to_numpy(), "due": due.to_numpy(),
+        "overdue": closed_late | open_overdue, "closed_late": closed_late,
+        "open_overdue": open_overdue, "on_time": on_time, "bad_time": bad,
+        "closed_no_time": is_closed & closed_at.isna().to_numpy(),
+    }, index=incidents.index)
+    g = cases.groupby("unit", sort=True)
+    table = pd.DataFrame({"n": g.size()})
+    for s in INCIDENT_STATUSES:
+        table[s] = g["status"].apply(lambda v, s=s: int((v == s).sum()))
+    table["closure_rate"] = table["closed"] / table["n"]
+    table["median_hours"] = g["hours"].median()
+    table["p90_hours"] = g["hours"].quantile(0.9)
+    for c in ("overdue", "closed_late", "open_overdue", "bad_time", "closed_no_time"):
+        table[c] = g[c].sum().astype(int)
+    table["on_time_rate"] = g["on_time"].sum() / table["n"]
+    table = table.rename(columns={"bad_time": "bad_times"}).reset_index()
+    inside = table[table["unit"] != OUTSIDE]
+    outside = table[table["unit"] == OUTSIDE]
+    ranked = rank_units(inside, score_weights) if len(inside) else inside
+    if len(outside):
+        ranked = pd.concat([ranked, outside], ignore_index=True)
+    return ClosedLoop(table=ranked, cases=cases, by=by, now=now_ts, deadline=str(deadline))
+
+
+_FREQ = {"week": "W-SUN", "month": "M"}
+
+
+def closed_loop_trend(result: ClosedLoop, *, freq: str = "week",
+                      units: list[str] | None = None) -> pd.DataFrame:
+    """Weekly or monthly trend per unit from a :class:`ClosedLoop` result.
+
+    Parameters
+    ----------
+    result
+        Output of :func:`closed_loop`.
+    freq
+        ``"week"`` (Monday–Sunday) or ``"month"``.
+    units
+        Units to keep (default all, and ``"(all)"`` for the total).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table: ``unit``, ``period`` (start date), ``reported`` (cases
+        reported in the period), ``closed`` (of those, closed by now),
+        ``closure_rate``, ``on_time_rate``, ``median_hours``.
+    """
+    if freq not in _FREQ:
+        raise ValueError(f"unknown trend frequency {freq!r}; use week or month.")
+    c = result.cases.dropna(subset=["reported_at"]).copy()
+    c["period"] = pd.to_datetime(c["reported_at"]).dt.to_period(_FREQ[freq]).dt.start_time
+    frames = []
+    for name, part in [("(all)", c), *((u, c[c["unit"] == u]) for u in
+                                       (units or sorted(c["unit"].unique())))]:
+        if len(part) == 0:
+            continue
+        g = part.groupby("period")
+        f = pd.DataFrame({
+            "reported": g.size(),
+            "closed": g["status"].apply(lambda v: int((v == "closed").sum())),
+            "on_time": g["on_time"].sum(),
+            "median_hours": g["hours"].median(),
+        })
+        f["closure_rate"] = f["closed"] / f["reported"]
+        f["on_time_rate"] = f["on_time"] / f["reported"]
+        f.insert(0, "unit", name)
+        frames.append(f.drop(columns="on_time").reset_index())
+    return pd.concat(frames, ignore_index=True)
