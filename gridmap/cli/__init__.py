@@ -26,6 +26,7 @@ _MODULES = (
     "partition",
     "compare",
     "density",
+    "coverage",
 )
 
 

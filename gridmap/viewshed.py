@@ -1,0 +1,182 @@
+"""Occlusion of camera views by buildings: visibility polygons from rays.
+
+:func:`visible_views` casts rays from each camera across its view, at most
+``ray_step_deg`` (1°) apart; each ray stops at the first building edge it
+meets (or at the view's range). The rays' end points, with the camera, make
+the visibility polygon. Buildings are flat obstacles of unlimited height
+(their ``height`` is not used), and a building that contains the camera (a
+camera mounted on or inside it) does not block that camera.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from numba import njit
+
+from ._validate import same_crs
+
+__all__ = ["ray_polygons", "visible_views"]
+
+
+@njit(cache=True, nogil=True)
+def _cast(px: np.ndarray, py: np.ndarray, r: np.ndarray, a0: np.ndarray, a1: np.ndarray,
+          n_rays: np.ndarray, seg_off: np.ndarray, seg: np.ndarray,
+          out_off: np.ndarray, out: np.ndarray) -> None:
+    """Ray end points for every camera (angles clockwise from north, degrees)."""
+    for i in range(len(px)):
+        n = n_rays[i]
+        for j in range(n):
+            ang = np.deg2rad(a0[i] + (a1[i] - a0[i]) * j / (n - 1)) if n > 1 else \
+                np.deg2rad(a0[i])
+            dx = np.sin(ang)
+            dy = np.cos(ang)
+            best = r[i]
+            for s in range(seg_off[i], seg_off[i + 1]):
+                ax = seg[s, 0]
+                ay = seg[s, 1]
+                ex = seg[s, 2] - ax
+                ey = seg[s, 3] - ay
+                denom = dx * ey - dy * ex
+                if denom == 0.0:
+                    continue
+                wx = ax - px[i]
+                wy = ay - py[i]
+                t = (wx * ey - wy * ex) / denom
+                if t < 0.0 or t >= best:
+                    continue
+                u = (wx * dy - wy * dx) / denom
+                if 0.0 <= u <= 1.0:
+                    best = t
+            k = out_off[i] + j
+            out[k, 0] = px[i] + best * dx
+            out[k, 1] = py[i] + best * dy
+
+
+def ray_polygons(
+    x: np.ndarray, y: np.ndarray, range_m: np.ndarray, azimuth_deg: np.ndarray,
+    hfov_deg: np.ndarray, *, segments: list[np.ndarray] | None = None,
+    ray_step_deg: float = 1.0,
+) -> np.ndarray:
+    """View polygons from rays, in the metric CRS of the coordinates.
+
+    Parameters
+    ----------
+    x, y
+        Camera positions (metres).
+    range_m, azimuth_deg, hfov_deg
+        Per camera; ``hfov_deg >= 360`` is a full circle.
+    segments
+        Per camera, an ``(n, 4)`` array of obstacle edges ``x1, y1, x2, y2``
+        (``None``: nothing blocks the view).
+    ray_step_deg
+        Largest angle between neighbouring rays.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shapely polygons, one per camera.
+    """
+    n = len(x)
+    full = hfov_deg >= 360.0
+    width = np.where(full, 360.0, hfov_deg)
+    a0 = np.where(full, 0.0, azimuth_deg - width / 2.0)
+    a1 = a0 + width
+    n_rays = (np.ceil(width / ray_step_deg).astype(np.int64) + 1).clip(2)
+    n_rays = np.where(full, n_rays - 1, n_rays)  # a circle does not repeat its first ray
+    a1 = np.where(full, a0 + 360.0 * (n_rays - 1) / n_rays, a1)
+    out_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(n_rays, out=out_off[1:])
+    out = np.empty((out_off[-1], 2), dtype=np.float64)
+    seg_off = np.zeros(n + 1, dtype=np.int64)
+    if segments is None:
+        seg = np.empty((0, 4), dtype=np.float64)
+    else:
+        np.cumsum([len(s) for s in segments], out=seg_off[1:])
+        seg = (np.concatenate(segments).astype(np.float64) if seg_off[-1]
+               else np.empty((0, 4), dtype=np.float64))
+    _cast(np.asarray(x, float), np.asarray(y, float), np.asarray(range_m, float), a0, a1,
+          n_rays, seg_off, seg, out_off, out)
+    polys = np.empty(n, dtype=object)
+    for i in range(n):
+        ends = out[out_off[i]:out_off[i + 1]]
+        ring = ends if full[i] else np.vstack([[x[i], y[i]], ends])
+        poly = shapely.Polygon(ring)
+        if not poly.is_valid:
+            poly = shapely.make_valid(poly)
+            poly = shapely.union_all(
+                [g for g in shapely.get_parts(poly) if g.geom_type == "Polygon"]
+            ) if poly.geom_type not in ("Polygon", "MultiPolygon") else poly
+        polys[i] = poly
+    return polys
+
+
+def _edges(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All ring edges of polygons as ``(x1, y1, x2, y2)`` and the polygon of each."""
+    rings = shapely.get_rings(polys)
+    owner = np.repeat(np.arange(len(polys)), shapely.get_num_interior_rings(polys) + 1)
+    coords, which = shapely.get_coordinates(rings, return_index=True)
+    same = which[1:] == which[:-1]
+    seg = np.column_stack([coords[:-1][same], coords[1:][same]])
+    return seg, owner[which[:-1][same]]
+
+
+def visible_views(
+    cameras: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    *,
+    range_m: np.ndarray,
+    azimuth_deg: np.ndarray,
+    hfov_deg: np.ndarray,
+    ray_step_deg: float = 1.0,
+) -> gpd.GeoSeries:
+    """Visibility polygons of cameras, stopped by building footprints.
+
+    Parameters
+    ----------
+    cameras
+        Camera points in a **metric** CRS.
+    buildings
+        Building footprints in the same CRS.
+    range_m, azimuth_deg, hfov_deg
+        View of each camera (``hfov_deg >= 360``: all round).
+    ray_step_deg
+        Largest angle between rays (1° by default).
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        One polygon per camera, aligned with ``cameras``.
+    """
+    same_crs(cameras, buildings, left="cameras", right="buildings")
+    x = cameras.geometry.x.to_numpy()
+    y = cameras.geometry.y.to_numpy()
+    r = np.asarray(range_m, dtype=float)
+    blds = buildings.geometry.values
+    blds = blds[shapely.get_type_id(blds) >= 3]  # polygons and multipolygons
+    parts = shapely.get_parts(blds)
+    parts = parts[shapely.get_type_id(parts) == 3]
+    segments: list[np.ndarray] = [np.empty((0, 4))] * len(cameras)
+    if len(parts):
+        seg, owner = _edges(parts)
+        tree = shapely.STRtree(parts)
+        discs = shapely.buffer(shapely.points(x, y), r, quad_segs=4)
+        cam_i, part_i = tree.query(discs, predicate="intersects")
+        # a building that contains its camera does not block it
+        inside = shapely.contains_xy(parts[part_i], x[cam_i], y[cam_i])
+        cam_i, part_i = cam_i[~inside], part_i[~inside]
+        order = np.argsort(owner, kind="stable")
+        first = np.searchsorted(owner[order], np.arange(len(parts)))
+        last = np.searchsorted(owner[order], np.arange(len(parts)), side="right")
+        by_cam = np.argsort(cam_i, kind="stable")
+        cam_i, part_i = cam_i[by_cam], part_i[by_cam]
+        bounds = np.searchsorted(cam_i, np.arange(len(cameras) + 1))
+        for c in range(len(cameras)):
+            ps = part_i[bounds[c]:bounds[c + 1]]
+            if len(ps):
+                idx = np.concatenate([order[first[p]:last[p]] for p in ps])
+                segments[c] = seg[idx]
+    polys = ray_polygons(x, y, r, np.asarray(azimuth_deg, float), np.asarray(hfov_deg, float),
+                         segments=segments, ray_step_deg=ray_step_deg)
+    return gpd.GeoSeries(polys, index=cameras.index, crs=cameras.crs)
