@@ -925,9 +925,8 @@ def _ids(data: pd.DataFrame, spec: LayerSpec, led: _Ledger, original: pd.DataFra
     if dup.any():
         idx = np.flatnonzero(dup)
         first = pd.Series(idx).groupby(ids.to_numpy(object)[idx]).transform("min").to_numpy()
-        plain = original.drop(columns=original.geometry.name) if isinstance(
-            original, gpd.GeoDataFrame) else original
-        hashes = pd.util.hash_pandas_object(plain.iloc[idx].astype(str), index=False).to_numpy()
+        rows = pd.DataFrame(original.iloc[idx]).astype(str)  # geometry as WKT
+        hashes = pd.util.hash_pandas_object(rows, index=False).to_numpy()
         row_hash = dict(zip(idx, hashes, strict=True))
         later = np.zeros(led.n, dtype=bool)
         later[idx[idx != first]] = True
@@ -1106,12 +1105,9 @@ def _ingest(raw: RawTable, *, name: str, kind: str | None, coords: str | None, c
                                                       else ", converted to WGS84"))
     geoms = _to_wgs84(geoms, use, led)
     guessed = kind is None
-    if kind is None:
+    if kind is None:  # from the geometry types, the columns and the file name
         types = shapely.get_type_id(geoms[led.alive & ~shapely.is_missing(geoms)])
-        names = [shapely.Point().geom_type if t == 0 else
-                 {1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
-                  6: "MultiPolygon"}.get(int(t), "") for t in types]
-        kind, why = guess_kind(src_cols, names, name=name)
+        kind, why = guess_kind(src_cols, [_TYPE_NAMES.get(int(t), "") for t in types], name=name)
         notes.append(why)
     spec = LAYERS[kind]
     geoms = _fit_geometry(geoms, kind, led)
@@ -1119,38 +1115,64 @@ def _ingest(raw: RawTable, *, name: str, kind: str | None, coords: str | None, c
         alive = led.alive & ~shapely.is_missing(geoms)
         outside = alive & ~shapely.intersects(study, np.where(alive, geoms, None))
         led.reject(outside, "outside study area", "outside study area")
-    # Attributes.
     attrs = pd.DataFrame(frame.drop(columns=used)) if used else pd.DataFrame(frame)
+    data = _attributes(attrs, spec, explicit, geoms, led, notes, original=frame)
+    records, repairs = led.finish()
+    keep = led.alive
+    out = gpd.GeoDataFrame(data.loc[keep].reset_index(drop=True),
+                           geometry=gpd.GeoSeries(geoms[keep], crs=WGS84).values, crs=WGS84)
+    report = IngestReport(file=name, kind=kind, records=records, original=frame.copy(deep=False),
+                          notes=notes, kind_guessed=guessed, repairs=repairs)
+    return IngestResult(out, report)
+
+
+def _attributes(attrs: pd.DataFrame, spec: LayerSpec, explicit: Mapping[str, str],
+                geoms: np.ndarray, led: _Ledger, notes: list[str], *,
+                original: pd.DataFrame) -> pd.DataFrame:
+    """The data-model columns (typed, normalised, defaulted), then the other columns as they were."""
+    kind = spec.kind
     mapping = _column_map(attrs, spec, explicit, osm=kind == "cameras", notes=notes)
-    data = pd.DataFrame(index=frame.index)
+    data = pd.DataFrame(index=attrs.index)
     extras: dict[str, pd.Series] = {}
     for col in attrs.columns:
         dst = mapping.get(str(col))
-        if dst is None:
-            extras[str(col)] = _infer_extra(attrs[col])
-            continue
         series = attrs[col]
+        if dst is None:
+            extras[str(col)] = _infer_extra(series)
+            continue
         if dst in spec.vocab:
             series = _vocab(series, kind, dst, led)
-        elif dst in _NUMERIC:
-            series = _numeric(series, dst, led) if dst != "azimuth_deg" else series
+        elif dst in _NUMERIC and dst != "azimuth_deg":  # directions are parsed below
+            series = _numeric(series, dst, led)
         elif dst in _DATES:
             series = _dates(series, dst, led, notes)
-        elif dst in (spec.id_column, *_TEXT_IDS) or dst in spec.columns:
+        elif dst in spec.columns:
             series = _text(series)
         data[dst] = series
         if str(col) != dst:
             notes.append(f"column {col!r} → {dst}")
     if kind == "cameras":
-        if "azimuth_deg" not in data:
-            approach = [c for c in attrs.columns if "approach" in _norm(c)]
-            if approach:
-                data["azimuth_deg"] = attrs[approach[0]]
-                notes.append(f"azimuth_deg from traffic approach column {approach[0]!r} "
-                             "(NB→180°, SB→0°, EB→270°, WB→90°: the camera faces oncoming traffic)")
+        approach = [c for c in attrs.columns if "approach" in _norm(c)]
+        if "azimuth_deg" not in data and approach:
+            data["azimuth_deg"] = attrs[approach[0]]
+            notes.append(f"azimuth_deg from traffic approach column {approach[0]!r} "
+                         "(NB→180°, SB→0°, EB→270°, WB→90°: the camera faces oncoming traffic)")
         if "azimuth_deg" in data:
             data["azimuth_deg"] = _directions(data["azimuth_deg"], data, led)
-    data[spec.id_column] = _ids(data, spec, led, frame)
+    data[spec.id_column] = _ids(data, spec, led, original)
+    _fill_defaults(data, spec, geoms, led, notes)
+    ordered = [*spec.columns, *[c for c in data.columns if c not in spec.columns]]
+    rename = {c: f"{c}_source" for c in extras if c in data or c == "geometry"}
+    if rename:
+        notes.append(f"columns renamed to keep them beside the data model: {rename}")
+    extra = pd.DataFrame(extras, index=data.index).rename(columns=rename)
+    return pd.concat([data[ordered], extra], axis=1)
+
+
+def _fill_defaults(data: pd.DataFrame, spec: LayerSpec, geoms: np.ndarray, led: _Ledger,
+                   notes: list[str]) -> None:
+    """Add the absent data-model columns (in place on the working frame)."""
+    kind = spec.kind
     defaults: dict[str, Any] = {"cameras": {"status": "unknown"},
                                 "incidents": {"weight": 1.0}}.get(kind, {})
     for col in spec.columns:
@@ -1170,17 +1192,6 @@ def _ingest(raw: RawTable, *, name: str, kind: str | None, coords: str | None, c
     if kind == "cameras" and (led.alive & data["point_id"].isna().to_numpy()).any():
         data["point_id"] = _point_ids(data["point_id"], geoms, led.alive)
         notes.append("point_id missing: cameras at the same location share a derived point id")
-    ordered = [*spec.columns, *[c for c in data.columns if c not in spec.columns]]
-    extra = pd.DataFrame({c: v for c, v in extras.items() if c not in data}, index=data.index)
-    extra = extra.rename(columns={"geometry": "geometry_source"})
-    data = pd.concat([data[ordered], extra], axis=1)
-    records, repairs = led.finish()
-    keep = led.alive
-    out = gpd.GeoDataFrame(data.loc[keep].reset_index(drop=True),
-                           geometry=gpd.GeoSeries(geoms[keep], crs=WGS84).values, crs=WGS84)
-    report = IngestReport(file=name, kind=kind, records=records, original=frame.copy(deep=False),
-                          notes=notes, kind_guessed=guessed, repairs=repairs)
-    return IngestResult(out, report)
 
 
 def _point_ids(point_id: pd.Series, geoms: np.ndarray, alive: np.ndarray) -> pd.Series:

@@ -438,6 +438,16 @@ def test_columns_option_and_header_normalisation(tmp_path):
         read_layer(write(tmp_path / "c.csv", text), kind="cameras", columns={"Nope": "point_id"})
 
 
+def test_no_source_column_is_lost_when_names_clash(tmp_path):
+    text = "id,lon,lat,Title,name,geometry\na,120.1,30.1,南湖,nanhu,POINT (0 0)\n"
+    result = read_layer(write(tmp_path / "p.csv", text), kind="places", columns={"Title": "name"})
+    row = result.data.iloc[0]
+    assert row["name"] == "南湖"
+    assert row["name_source"] == "nanhu"
+    assert row["geometry_source"] == "POINT (0 0)"
+    assert row.geometry.equals(shapely.Point(120.1, 30.1))
+
+
 def test_vocabulary_column_found_by_alias_must_fit(tmp_path):
     # "type" is an alias of the camera kind, but these values are not camera kinds.
     text = "id,lon,lat,type\n1,120.1,30.1,alpr\n2,120.2,30.2,cctv\n"
@@ -448,7 +458,7 @@ def test_vocabulary_column_found_by_alias_must_fit(tmp_path):
 
 
 def test_duplicate_ids_rejected_and_missing_ids_generated(tmp_path):
-    text = "id,lon,lat,note\na,120.1,30.1,x\na,120.1,30.1,x\n,120.2,30.2,y\na,120.3,30.3,z\n,120.4,30.4,w\n"
+    text = "id,lon,lat,note\na,120.1,30.1,x\na,120.1,30.1,x\n,120.2,30.2,y\na,120.3,30.3,x\n,120.4,30.4,w\n"
     path = write(tmp_path / "p.csv", text)
     result = read_layer(path, kind="places")
     rec = result.report.records
