@@ -1280,10 +1280,11 @@ def ingest_frame(
     ``frame`` is not modified. A GeoDataFrame uses its geometry and CRS; a
     DataFrame needs coordinate columns (or a WKT column).
     """
+    frame = frame.rename(columns=str).reset_index(drop=True)  # a copy; column names as text
     if isinstance(frame, gpd.GeoDataFrame):
-        raw = RawTable(frame.reset_index(drop=True), Path(name), "vector")
+        raw = RawTable(frame, Path(name), "vector")
     else:
-        raw = RawTable(pd.DataFrame(frame).reset_index(drop=True), Path(name), "records")
+        raw = RawTable(pd.DataFrame(frame), Path(name), "records")
     return _ingest(raw, name=name, kind=kind, coords=coords, crs=crs, lon=lon, lat=lat,
                    columns=columns, study_area=study_area)
 

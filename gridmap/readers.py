@@ -455,6 +455,9 @@ def read_table(
         return _read_json(path)
     if ext in VECTOR_EXTENSIONS:
         return _read_vector(path, layer=layer, prefer=prefer_layers)
+    if ext in (".tif", ".tiff"):
+        raise ReadError(path, "is a raster (e.g. population), not a layer of rows",
+                        "open rasters with rasterio; read_layer takes tables and vector files")
     if ext in (".shx", ".dbf", ".prj", ".cpg"):
         raise ReadError(path, "is a shapefile side file", f"pass {path.with_suffix('.shp').name}")
     known = sorted({*TABLE_EXTENSIONS, *VECTOR_EXTENSIONS, *_JSON_EXTENSIONS})

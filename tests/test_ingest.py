@@ -388,7 +388,8 @@ def test_points_layer_rejects_polygons_but_places_take_a_point_inside(tmp_path):
      ("broken.gpkg", b"SQLite format 3\x00" + b"\x00" * 100, "not a valid GeoPackage"),
      ("broken.json", b'{"type": "FeatureCollection", "features": [', "not valid JSON"),
      ("list.json", b'{"a": 1}', "neither GeoJSON, an Overpass answer nor a list"),
-     ("old.xls", b"\xd0\xcf\x11\xe0", "old .xls workbooks are not supported")],
+     ("old.xls", b"\xd0\xcf\x11\xe0", "old .xls workbooks are not supported"),
+     ("population.tif", b"II*\x00", "is a raster")],
 )
 @pytest.mark.filterwarnings("ignore:GPKG")
 def test_unreadable_files_raise_one_line_read_error(tmp_path, name, content, problem):
