@@ -60,6 +60,7 @@ import pandas as pd
 import shapely
 from numba import njit
 
+from ._errors import DataError
 from ._validate import require_crs
 from .assign import _ragged, assign_points, pick_grid_id
 from .crs import metric_crs
@@ -156,13 +157,14 @@ def _azimuths(cameras: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     if "azimuth_deg" not in cameras.columns:
         return np.full(n, np.nan), hfov
     col = cameras["azimuth_deg"]
-    az = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+    az = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float).copy()
     if not pd.api.types.is_numeric_dtype(col):
         for i in np.flatnonzero(np.isnan(az) & col.notna().to_numpy()):
             try:
-                az[i], width = parse_direction(col.iat[i])
-            except ValueError:
+                value, width = parse_direction(col.iat[i])
+            except DataError:  # unreadable text: no azimuth
                 continue
+            az[i] = value
             if width is not None:
                 hfov[i] = width
     return np.mod(az, 360.0), hfov
@@ -534,12 +536,12 @@ def _unseen(label: np.ndarray, count: np.ndarray, x0: float, y1: float,
             cell_m: float) -> list[tuple[int, shapely.Geometry]]:
     """Connected unseen cell groups of each grid in one tile, as polygons."""
     from rasterio.features import shapes
-    from rasterio.transform import from_origin
+    from rasterio.transform import Affine
 
     mask = (label >= 0) & (count == 0)
     if not mask.any():
         return []
-    transform = from_origin(x0, y1, cell_m, cell_m)
+    transform = Affine(cell_m, 0.0, x0, 0.0, -cell_m, y1)
     return [(int(v), shapely.geometry.shape(geom))
             for geom, v in shapes(label, mask=mask, transform=transform, connectivity=4)]
 
