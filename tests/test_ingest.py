@@ -595,6 +595,29 @@ def test_row_accounting_holds_for_any_input(rows, swap, kind):
 
 LAYER_ID = {"cameras": "camera_id", "incidents": "incident_id", "places": "place_id"}
 
+text_cell = st.one_of(cell, st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                                           blacklist_characters="\x00"),
+                                    max_size=8))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from(["a", "b", "", "7"]), cell, cell, text_cell),
+                     min_size=1, max_size=15),
+       sep=st.sampled_from([",", ";", "\t"]))
+def test_row_accounting_holds_for_any_csv_file(tmp_path_factory, rows, sep):
+    import csv
+
+    path = tmp_path_factory.mktemp("csv") / "rows.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter=sep)
+        writer.writerow(["id", "lon", "lat", "note"])
+        writer.writerows(rows)
+    result = read_layer(path, kind="places")
+    assert_accounted(result.report)
+    assert result.report.total == len(rows)
+    assert len(result.data) == result.report.accepted + result.report.repaired
+
 
 # --------------------------------------------------------------------------- datum offset
 
