@@ -152,6 +152,18 @@ def _unit_of_cases(incidents: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, by: str
     return unit.fillna(OUTSIDE), grid_ids.fillna(OUTSIDE)
 
 
+def _unit_names(grids: gpd.GeoDataFrame, by: str, grid_id: str | None) -> dict | None:
+    """Unit code → display name, when the grids carry names."""
+    from .assign import pick_grid_id
+
+    code = UNITS[by] or pick_grid_id(grids, grid_id)
+    name = {"grid": "name", "community": "community_name", "street": "street_name"}[by]
+    if code is None or name not in grids.columns:
+        return None
+    pairs = grids[[code, name]].dropna().drop_duplicates(subset=code)
+    return dict(zip(pairs[code].astype(str), pairs[name].astype(str), strict=True))
+
+
 def rank_units(table: pd.DataFrame, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Add ``speed``, ``score`` (0–100) and ``rank`` (1 = best); see the module docstring."""
     weights = dict(DEFAULT_SCORE_WEIGHTS if weights is None else weights)
@@ -254,6 +266,9 @@ def closed_loop(
         table[c] = g[c].sum().astype(int)
     table["on_time_rate"] = g["on_time"].sum() / table["n"]
     table = table.rename(columns={"bad_time": "bad_times"}).reset_index()
+    names = _unit_names(grids, by, grid_id)
+    if names is not None:
+        table.insert(1, "name", table["unit"].map(names))
     inside = table[table["unit"] != OUTSIDE]
     outside = table[table["unit"] == OUTSIDE]
     ranked = rank_units(inside, score_weights) if len(inside) else inside

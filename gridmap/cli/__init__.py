@@ -27,6 +27,10 @@ _MODULES = (
     "compare",
     "density",
     "coverage",
+    "heat",
+    "aggregate",
+    "hotspots",
+    "events",
 )
 
 
