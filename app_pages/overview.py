@@ -12,7 +12,7 @@ from gridmap.assign import assign_points
 from gridmap.i18n import tr
 from layers.base import to_display
 from layers.cameras import camera_layer
-from layers.grids import grid_layer, simplify_for_display
+from layers.grids import boundary_layer, grid_layer, simplify_for_display, unit_outlines
 from layers.incidents import incident_layer
 
 
@@ -26,6 +26,12 @@ def display_grids(_data: DemoData, data_key: str, datum: str):
 def display_cameras(_data: DemoData, data_key: str, datum: str):
     """Cameras shifted to the display datum."""
     return to_display(_data.cameras, datum)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def display_outlines(_data: DemoData, data_key: str, datum: str, by: str):
+    """Street or community outlines dissolved from the displayed grids."""
+    return unit_outlines(display_grids(_data, data_key, datum), by)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -63,11 +69,16 @@ def build_map(ws: Workspace, data: DemoData, colour_by: str) -> folium.Map:
     cameras = display_cameras(data, ws.data_key, ws.datum)
     counts, _ = incident_counts(data, ws.data_key)
     m = new_map(ws, grids.total_bounds)
+    # grids and the outlines of their street/community, switched on and off together
+    polygons, grid_legend = grid_layer(
+        grids, color_by=colour_by, lang=ws.lang,
+        street_names=data.street_names, community_names=data.community_names,
+    )
+    group = folium.FeatureGroup(name=tr("layer.grids", ws.lang))
+    polygons.add_to(group)
+    boundary_layer(display_outlines(data, ws.data_key, ws.datum, colour_by)).add_to(group)
     for layer, leg in (
-        grid_layer(
-            grids, color_by=colour_by, lang=ws.lang,
-            street_names=data.street_names, community_names=data.community_names,
-        ),
+        (group, grid_legend.follow(group)),
         incident_layer(grids, counts, lang=ws.lang, show=False),
         camera_layer(cameras, lang=ws.lang),
     ):

@@ -23,9 +23,11 @@ from .base import Legend, esc, geojson_dict, legend
 
 __all__ = [
     "PALETTE",
+    "boundary_layer",
     "category_colours",
     "grid_layer",
     "simplify_for_display",
+    "unit_outlines",
 ]
 
 PALETTE = (
@@ -188,3 +190,41 @@ def grid_layer(
         shown, more_text = [], tr("legend.reused", lang, n=len(colours))
     leg = legend(tr(f"legend.grids.{kind}", lang), shown, legend_id="grids", more=more_text)
     return layer, leg.follow(layer)
+
+
+def unit_outlines(grids: gpd.GeoDataFrame, by: str) -> gpd.GeoDataFrame:
+    """The streets or communities (``by``) the grids make up, dissolved from ``grids``.
+
+    Dissolving the grids drawn on the map (already simplified for display) puts the
+    outlines exactly on the grid edges.
+    """
+    if by not in grids.columns:
+        raise ValueError(f"grids have no {by!r} column; outlines need it.")
+    return grids[[by, grids.geometry.name]].dropna(subset=[by]).dissolve(by=by).reset_index()
+
+
+def boundary_layer(
+    units: gpd.GeoDataFrame,
+    *,
+    colour: str = "#263238",
+    weight: float = 2.2,
+) -> folium.GeoJson:
+    """Outlines of ``units`` (see :func:`unit_outlines`) as thick, non-interactive lines.
+
+    Hovering passes through them to the grids beneath.
+
+    Parameters
+    ----------
+    units
+        Polygons in the display datum.
+    colour, weight
+        Line colour and width in pixels.
+    """
+    data = geojson_dict(units[[units.geometry.name]])
+    return folium.GeoJson(
+        data,
+        name="outlines",
+        control=False,
+        style_function=lambda f: {"fill": False, "color": colour, "weight": weight, "opacity": 0.85},
+        interactive=False,
+    )

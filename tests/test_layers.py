@@ -36,7 +36,14 @@ from layers.cameras import (
     camera_points,
     point_status,
 )
-from layers.grids import PALETTE, category_colours, grid_layer, simplify_for_display
+from layers.grids import (
+    PALETTE,
+    boundary_layer,
+    category_colours,
+    grid_layer,
+    simplify_for_display,
+    unit_outlines,
+)
 from layers.incidents import SUPPRESSED_COLOUR, ZERO_COLOUR, class_breaks, incident_layer
 
 X0, Y0, SIDE = 540_000.0, 3_402_000.0, 500.0
@@ -338,6 +345,22 @@ def test_grid_layer_properties(grids):
     assert "G01" in feats[1]["properties"]["tip"]
     with pytest.raises(ValueError, match="color_by"):
         grid_layer(grids, color_by="zone")
+
+
+def test_unit_outlines_follow_the_grid_edges(grids):
+    outlines = unit_outlines(grids, "street_code")
+    assert list(outlines["street_code"]) == ["S1", "S2"]
+    # street S1 is the left column of two squares: one 500 m × 1000 m rectangle
+    s1 = outlines.to_crs(4549).geometry.iloc[0]
+    assert s1.area == pytest.approx(500 * 1000, rel=1e-6)
+    assert s1.symmetric_difference(shapely.box(X0, Y0, X0 + SIDE, Y0 + 2 * SIDE)).area < 1e-3
+    layer = boundary_layer(outlines)
+    assert len(layer.data["features"]) == 2
+    assert layer.options["interactive"] is False
+    html = _render(make_map(grids.total_bounds).add_child(layer))
+    assert '"interactive": false' in html
+    with pytest.raises(ValueError, match="zone"):
+        unit_outlines(grids, "zone")
 
 
 # ------------------------------------------------------------------------ cameras
