@@ -236,9 +236,10 @@ def overpass_to_frame(elements: list[dict]) -> gpd.GeoDataFrame:
         elif el.get("type") == "way":
             used.update(el.get("nodes", ()))
     way_coords = {
-        el["id"]: _way_coords(el.get("nodes", ()), nodes)
+        el["id"]: ([(float(p["lon"]), float(p["lat"])) for p in el["geometry"] if p]
+                   if el.get("geometry") else _way_coords(el.get("nodes", ()), nodes))
         for el in elements if el.get("type") == "way"
-    }
+    }  # "out geom" answers carry the coordinates; "out body" ones reference node ids
     records: list[dict[str, Any]] = []
     geoms: list[Any] = []
     for el in elements:
@@ -278,7 +279,8 @@ def read_overpass(path: str | Path) -> gpd.GeoDataFrame:
     ----------
     path
         ``.json`` or ``.json.gz`` holding ``{"elements": [...]}`` (Overpass
-        "out body" style: ways reference node ids) or a bare list of elements.
+        "out body" style, where ways reference node ids, or "out geom" style,
+        where ways carry their coordinates) or a bare list of elements.
 
     Returns
     -------

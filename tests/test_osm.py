@@ -98,6 +98,14 @@ def test_read_overpass_gz_and_bare_list(tmp_path):
     assert a.geometry.equals(b.geometry)
 
 
+def test_out_geom_ways_carry_their_coordinates():
+    way = {"type": "way", "id": 5, "nodes": [1, 2, 3, 1], "tags": {"building": "yes"},
+           "geometry": [{"lat": 0, "lon": 0}, {"lat": 0, "lon": 1}, {"lat": 1, "lon": 1},
+                        {"lat": 0, "lon": 0}]}
+    frame = overpass_to_frame([way])
+    assert frame.geometry.iloc[0].equals(shapely.Polygon([(0, 0), (1, 0), (1, 1)]))
+
+
 def test_read_overpass_refuses_other_json(tmp_path):
     path = tmp_path / "x.json"
     path.write_text(json.dumps([{"id": 1, "lat": 1, "lon": 2}]), encoding="utf-8")
