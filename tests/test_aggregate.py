@@ -153,3 +153,40 @@ def test_inputs_are_not_mutated():
     agg.add_rates(agg.count_per_grid(pts, grids, split_by="category"))
     assert pts.equals(a)
     assert grids.equals(b)
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_aggregate_per_grid_with_split_and_suppression(demo_small, tmp_path):
+    from gridmap.cli import main
+
+    out = tmp_path / "agg.csv"
+    code = main(["aggregate", "--points", str(demo_small / "incidents.parquet"),
+                 "--grids", str(demo_small / "grids.gpkg"), "--split-by", "category",
+                 "--population", str(demo_small / "population.tif"), "--out", str(out)])
+    assert code in (0, 1)
+    table = pd.read_csv(out)
+    inc = gpd.read_parquet(demo_small / "incidents.parquet")
+    grids = gpd.read_file(demo_small / "grids.gpkg", layer="grids")
+    joined = gpd.sjoin(inc, grids, predicate="within")
+    want = joined.groupby("grid_id").size()
+    got = table.set_index(table["grid_id"].astype(str))["n"]
+    for gid, n in want.items():
+        if n >= 5:
+            assert got[str(gid)] == n
+    split = [c for c in table.columns if c.startswith("n_") and not c.startswith("n_per")]
+    assert len(split) == inc["category"].nunique()
+    small = table[split].stack()
+    assert not ((small > 0) & (small < 5)).any()  # nothing between 1 and 4 is published
+    assert {"population", "n_per_km2", "n_per_1000"} <= set(table.columns)
+
+
+def test_cli_aggregate_h3(demo_small, tmp_path):
+    from gridmap.cli import main
+
+    out = tmp_path / "h3.geojson"
+    assert main(["aggregate", "--points", str(demo_small / "incidents.parquet"), "--h3", "8",
+                 "--min-count", "0", "--out", str(out)]) == 0
+    cells = gpd.read_file(out)
+    assert cells["n"].sum() == len(gpd.read_parquet(demo_small / "incidents.parquet"))

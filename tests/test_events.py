@@ -125,3 +125,22 @@ def test_errors_name_the_fix():
     with pytest.raises(SchemaError, match="street_code"):
         events.closed_loop(_cases(), _grids().drop(columns="street_code"), by="street")
     assert events.parse_deadline("日清日结") is None
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_events_by_community_with_trend(demo_small, tmp_path):
+    from gridmap.cli import main
+
+    out = tmp_path / "ev.csv"
+    code = main(["events", "--incidents", str(demo_small / "incidents.parquet"),
+                 "--grids", str(demo_small / "grids.gpkg"), "--by", "community",
+                 "--deadline", "24h", "--trend", "month", "--out", str(out)])
+    assert code in (0, 1)
+    t = pd.read_csv(out)
+    inc = gpd.read_parquet(demo_small / "incidents.parquet")
+    assert t["n"].sum() <= len(inc)
+    assert t["rank"].min() == 1
+    assert t["closure_rate"].between(0, 1).all()
+    assert (tmp_path / "ev.trend.csv").exists()

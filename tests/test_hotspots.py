@@ -259,3 +259,25 @@ def test_emerging_hot_spots_on_a_growing_cluster():
     assert out.loc[hot[4], "category"] in ("intensifying hot spot", "persistent hot spot")
     assert out.loc[late[0], "category"] in ("new hot spot", "consecutive hot spot")
     assert (out["category"].isin(hs.CATEGORIES)).all()
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_hotspots_static_and_emerging(demo_small, tmp_path):
+    import pyogrio
+
+    from gridmap.cli import main
+
+    inc = str(demo_small / "incidents.parquet")
+    out = tmp_path / "hs.gpkg"
+    assert main(["hotspots", "--points", inc, "--square", "400", "--weights", "queen",
+                 "--fdr", "--out", str(out)]) == 0
+    got = gpd.read_file(out)
+    assert {"gi_z", "gi_p", "gi_bin", "hotspot"} <= set(got.columns)
+    assert got["gi_bin"].between(-3, 3).all()
+    out2 = tmp_path / "ehsa.gpkg"
+    assert main(["hotspots", "--points", inc, "--h3", "8", "--emerging", "--bin", "month",
+                 "--out", str(out2)]) == 0
+    cats = pyogrio.read_dataframe(out2)["category"]
+    assert cats.isin(hs.CATEGORIES).all()

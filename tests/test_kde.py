@@ -248,3 +248,32 @@ def test_sparse_cells_are_masked():
     assert int(r.meta["masked_cells"]) > 0
     unmasked = kde.kernel_density(_points(x, y), bandwidth=100.0, cell=10.0, min_count=0)
     assert not np.isnan(unmasked.array).any()
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_heat_writes_a_geotiff_with_filters(demo_small, tmp_path, capsys):
+    from gridmap.cli import main
+
+    out = tmp_path / "heat.tif"
+    code = main(["heat", "--points", str(demo_small / "incidents.parquet"), "--hours", "18-23",
+                 "--bandwidth", "300", "--cell", "50", "--min-count", "0", "--out", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "filter (hours 18,19,20,21,22,23)" in text
+    inc = gpd.read_parquet(demo_small / "incidents.parquet")
+    kept = int((inc["reported_at"].dt.hour >= 18).sum())
+    with rasterio.open(out) as src:
+        assert src.crs.to_epsg() == 4549
+        a = src.read(1)
+        assert float(a.sum()) * 50 * 50 / 1e6 == pytest.approx(kept, rel=0.005)
+
+
+def test_cli_heat_rejects_a_bad_bandwidth(demo_small, tmp_path, capsys):
+    from gridmap.cli import main
+
+    code = main(["heat", "--points", str(demo_small / "incidents.parquet"), "--bandwidth", "-5",
+                 "--out", str(tmp_path / "h.tif")])
+    assert code == 2
+    assert "positive metres" in capsys.readouterr().err
