@@ -821,35 +821,38 @@ def _numeric(series: pd.Series, column: str, led: _Ledger) -> pd.Series:
     return pd.Series(values, index=series.index, dtype="float64")
 
 
+def _direction_or_none(text: str) -> tuple[float, float | None] | None:
+    try:
+        return parse_direction(text)
+    except ValueError:
+        return None
+
+
 def _directions(series: pd.Series, frame: pd.DataFrame, led: _Ledger) -> pd.Series:
     """azimuth_deg from numbers or direction text; fills hfov_deg from ranges."""
     text = _text(series) if not pd.api.types.is_numeric_dtype(series) else None
     values = _numeric(series, "azimuth_deg", led).to_numpy("float64").copy()
-    if text is not None:
-        todo = text.notna().to_numpy() & np.isnan(values)
-        parsed: dict[str, tuple[float, float | None] | None] = {}
-        for t in pd.unique(text[todo]):
-            try:
-                parsed[t] = parse_direction(t)
-            except ValueError:
-                parsed[t] = None
+    if text is not None and (todo := text.notna().to_numpy() & np.isnan(values)).any():
+        idx = np.flatnonzero(todo)
+        codes, uniq = pd.factorize(text.iloc[idx])
+        got = [_direction_or_none(u) for u in uniq]
+        readable = np.array([g is not None for g in got])[codes]
+        values[idx] = np.array([g[0] if g else np.nan for g in got])[codes]
+        fov = np.array([g[1] if g and g[1] is not None else np.nan for g in got])[codes]
         hfov = (frame["hfov_deg"].to_numpy("float64").copy() if "hfov_deg" in frame
                 else np.full(len(values), np.nan))
+        fill = np.isfinite(fov) & np.isnan(hfov[idx])
+        hfov[idx[fill]] = fov[fill]
+        said = np.array([f"direction {u!r} read as azimuth {g[0]:g}°" if g
+                         else f"direction {u!r} unreadable, left empty"
+                         for u, g in zip(uniq, got, strict=True)], dtype=object)[codes]
+        said[fill] = said[fill] + np.array([f", field of view {v:g}°" for v in fov[fill]], object)
         details = np.full(len(values), "", dtype=object)
-        empty = np.zeros(len(values), dtype=bool)
-        for i in np.flatnonzero(todo):
-            got = parsed[text.iat[i]]
-            if got is None:
-                empty[i] = True
-                details[i] = f"direction {text.iat[i]!r} unreadable, left empty"
-                continue
-            values[i] = got[0]
-            details[i] = f"direction {text.iat[i]!r} read as azimuth {got[0]:g}°"
-            if got[1] is not None and np.isnan(hfov[i]):
-                hfov[i] = got[1]
-                details[i] += f", field of view {got[1]:g}°"
-        led.repair(todo & ~empty, "direction parsed", details)
-        led.repair(empty, "value left empty", details)
+        details[idx] = said
+        parsed = np.zeros(len(values), dtype=bool)
+        parsed[idx] = readable
+        led.repair(parsed, "direction parsed", details)
+        led.repair(todo & ~parsed, "value left empty", details)
         if "hfov_deg" in frame or np.isfinite(hfov).any():
             frame["hfov_deg"] = hfov
     wrapped = np.isfinite(values) & ((values < 0) | (values > 360))
