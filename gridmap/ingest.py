@@ -651,6 +651,22 @@ def _to_wgs84(geoms: np.ndarray, src: Any, led: _Ledger) -> np.ndarray:
     return out
 
 
+def _degree_check(geoms: np.ndarray, led: _Ledger, notes: list[str]) -> None:
+    """Reject shapes reaching beyond ±180/±90 once in WGS84 (e.g. metres labelled degrees)."""
+    alive = led.alive & ~shapely.is_missing(geoms)
+    if not alive.any():
+        return
+    bounds = shapely.bounds(geoms[alive])
+    inside = ((np.abs(bounds[:, [0, 2]]) <= 180).all(axis=1)
+              & (np.abs(bounds[:, [1, 3]]) <= 90).all(axis=1))
+    bad = np.zeros(led.n, dtype=bool)
+    bad[np.flatnonzero(alive)[~inside]] = True
+    led.reject(bad, "out of range", "out of range: the shape reaches beyond ±180/±90 degrees")
+    if (~inside).mean() > 0.5:
+        notes.append("most shapes are beyond ±180/±90 degrees: the file's CRS is probably wrong "
+                     "or missing; pass crs=EPSG:N (--crs EPSG:N)")
+
+
 # --------------------------------------------------------------------------- kinds
 
 
@@ -1107,6 +1123,7 @@ def _ingest(raw: RawTable, *, name: str, kind: str | None, coords: str | None, c
             notes.append(f"coordinates in {label}" + ("" if isinstance(src, CRS) and src.equals(WGS84)
                                                       else ", converted to WGS84"))
     geoms = _to_wgs84(geoms, use, led)
+    _degree_check(geoms, led, notes)
     guessed = kind is None
     if kind is None:  # from the geometry types, the columns and the file name
         types = shapely.get_type_id(geoms[led.alive & ~shapely.is_missing(geoms)])

@@ -288,6 +288,19 @@ def test_vector_file_reprojected_and_gcj02_undone(tmp_path):
                                np.column_stack([wx, wy]), atol=1e-9)
 
 
+def test_geojson_with_metres_labelled_degrees_is_rejected_with_a_hint(tmp_path):
+    path = tmp_path / "g.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                    '"properties": {"grid_id": "g"}, "geometry": {"type": "Polygon", '
+                    '"coordinates": [[[500000, 3400000], [500100, 3400000], [500100, 3400100], '
+                    '[500000, 3400000]]]}}]}', encoding="utf-8")
+    report = read_layer(path, kind="grids").report
+    assert report.reasons == {"out of range": 1}
+    assert any("pass crs=EPSG:N" in note for note in report.notes)
+    data = read_layer(path, kind="grids", crs="EPSG:4549").data
+    assert 119 < data.geometry.iloc[0].centroid.x < 121
+
+
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_vector_without_crs_in_metres_is_a_read_error(tmp_path):
     frame = gpd.GeoDataFrame({"grid_id": ["g"]}, geometry=[shapely.box(5e5, 3.4e6, 5.1e5, 3.41e6)])
