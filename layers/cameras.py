@@ -10,6 +10,7 @@ list camera id, kind and status, HTML-escaped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -29,6 +30,7 @@ __all__ = [
     "STATUS_COLOURS",
     "CameraCluster",
     "CameraPointsLayer",
+    "TipLabels",
     "camera_layer",
     "camera_points",
     "point_status",
@@ -89,27 +91,37 @@ def _label(prefix: str, value: object, lang: str) -> str:
     return tr(key, lang) if isinstance(value, str) and has(key) else str(value)
 
 
-def camera_points(
-    cameras: gpd.GeoDataFrame, *, lang: str = "zh", max_listed: int = 6
-) -> pd.DataFrame:
-    """One row per camera point: ``point_id, lon, lat, n_cameras, status, tip``.
+@dataclass(frozen=True)
+class TipLabels:
+    """Escaped tooltip fragments shared by every camera point (sent once per map).
 
-    Parameters
-    ----------
-    cameras
-        Cameras (Points, any CRS; lon/lat are taken in EPSG:4326 or as given when
-        already geographic, e.g. shifted to GCJ-02 for display). Without a
-        ``point_id`` column every camera is its own point.
-    lang
-        Language of the tooltip labels.
-    max_listed
-        Cameras listed in a tooltip before "… N more".
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``tip`` is escaped HTML. A point's location is the mean of its cameras'.
+    ``head`` holds ``{p}`` (point id) and ``{n}`` (cameras at the point); ``more``
+    holds ``{n}``; ``kinds`` and ``states`` are the labels camera rows index into.
     """
+
+    head: str
+    more: str
+    kinds: list[str]
+    states: list[str]
+
+    def tip(self, point: str, n: int, cams: Sequence[Sequence]) -> str:
+        """The tooltip HTML of one point, exactly as the map's JavaScript builds it."""
+        out = self.head.replace("{p}", point).replace("{n}", str(n))
+        for cam_id, kind, state in cams:
+            out += f"<br>{cam_id}{_SEP}{self.kinds[kind]}{_SEP}{self.states[state]}"
+        if n > len(cams):
+            out += "<br>" + self.more.replace("{n}", str(n - len(cams)))
+        return out
+
+
+_SEP = " · "
+
+
+def _compact_points(
+    cameras: gpd.GeoDataFrame, *, lang: str, max_listed: int
+) -> tuple[pd.DataFrame, list[list], TipLabels]:
+    """Points table, per point the listed cameras ``[id_html, kind_index, state_index]``,
+    and the shared labels."""
     frame = cameras if cameras.crs is None or cameras.crs.is_geographic else cameras.to_crs(WGS84)
     geoms = frame.geometry.values
     ok = ~(geoms.isna() | geoms.is_empty)
@@ -145,42 +157,85 @@ def camera_points(
         ["planned", "online", "offline", "unknown"],
         default="mixed",
     )
-    # tooltip lines of the first ``max_listed`` cameras of each point
+    # the first ``max_listed`` cameras of each point, with label indices
     rank = np.arange(len(order)) - np.searchsorted(codes_sorted, codes_sorted, side="left")
     listed = order[rank < max_listed]
-    sep = " · "
     kind_values = df["kind"].astype(object).where(df["kind"].notna(), "").astype(str).to_numpy()
-    kinds = {k: esc(_label("kind", k, lang)) for k in pd.unique(kind_values)}
-    states = {k: esc(_label("camstatus", k, lang)) for k in pd.unique(status)}
+    kind_names, kind_idx = np.unique(kind_values, return_inverse=True)
+    state_names, state_idx = np.unique(status, return_inverse=True)
     ids = df["camera_id"].to_numpy()
-    lines = [f"{esc(ids[i])}{sep}{kinds[kind_values[i]]}{sep}{states[status[i]]}" for i in listed]
+    rows = [[esc(ids[i]), int(kind_idx[i]), int(state_idx[i])] for i in listed]
     bounds = np.searchsorted(codes[listed], np.arange(n_points + 1), side="left")
-    head = esc(tr("tip.point", lang))
-    tips = []
-    for k in range(n_points):
-        parts = [f"<b>{head} {esc(uniques[k])}</b>{sep}{esc(tr('tip.cameras', lang, n=int(n[k])))}"]
-        parts += lines[bounds[k]:bounds[k + 1]]
-        if n[k] > max_listed:
-            parts.append(esc(tr("tip.more", lang, n=int(n[k] - max_listed))))
-        tips.append("<br>".join(parts))
-    return pd.DataFrame(
+    cams = [rows[bounds[k]:bounds[k + 1]] for k in range(n_points)]
+    labels = TipLabels(
+        head=f"<b>{esc(tr('tip.point', lang))} {{p}}</b>{_SEP}"
+        + esc(tr("tip.cameras", lang, n="{n}")),
+        more=esc(tr("tip.more", lang, n="{n}")),
+        kinds=[esc(_label("kind", k, lang)) for k in kind_names],
+        states=[esc(_label("camstatus", k, lang)) for k in state_names],
+    )
+    table = pd.DataFrame(
         {
             "point_id": np.asarray(uniques, dtype=object),
             "lon": np.bincount(codes, weights=df["lon"].to_numpy(), minlength=n_points) / n,
             "lat": np.bincount(codes, weights=df["lat"].to_numpy(), minlength=n_points) / n,
             "n_cameras": n.astype(np.int64),
             "status": summary,
-            "tip": tips,
         }
     )
+    return table, cams, labels
+
+
+def camera_points(
+    cameras: gpd.GeoDataFrame, *, lang: str = "zh", max_listed: int = 6
+) -> pd.DataFrame:
+    """One row per camera point: ``point_id, lon, lat, n_cameras, status, tip``.
+
+    Parameters
+    ----------
+    cameras
+        Cameras (Points, any CRS; lon/lat are taken in EPSG:4326 or as given when
+        already geographic, e.g. shifted to GCJ-02 for display). Without a
+        ``point_id`` column every camera is its own point.
+    lang
+        Language of the tooltip labels.
+    max_listed
+        Cameras listed in a tooltip before "… N more".
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``tip`` is escaped HTML (the text the map shows on hover). A point's
+        location is the mean of its cameras'.
+    """
+    table, cams, labels = _compact_points(cameras, lang=lang, max_listed=max_listed)
+    table["tip"] = [
+        labels.tip(esc(pid), int(n), c)
+        for pid, n, c in zip(table["point_id"], table["n_cameras"], cams, strict=True)
+    ]
+    return table
 
 
 _CALLBACK = """
+    var gridmapTip = {{ this.labels|tojson }};
+    function gridmapCameraTip(row) {
+        var cams = row[5], n = row[4];
+        var s = gridmapTip.head.split('{p}').join(row[3]).split('{n}').join(String(n));
+        for (var i = 0; i < cams.length; i++) {
+            s += '<br>' + cams[i][0] + ' · ' + gridmapTip.kinds[cams[i][1]]
+                + ' · ' + gridmapTip.states[cams[i][2]];
+        }
+        if (n > cams.length) {
+            s += '<br>' + gridmapTip.more.split('{n}').join(String(n - cams.length));
+        }
+        return s;
+    }
     function gridmapCameraMarker(row) {
         var icon = L.divIcon({className: 'gridmap-camera gridmap-cam-' + row[2],
                               iconSize: [12, 12]});
         var m = L.marker([row[0], row[1]], {icon: icon, keyboard: false});
-        m.bindTooltip(row[3], {direction: 'top', offset: [0, -6]});
+        m.bindTooltip(function() { return gridmapCameraTip(row); },
+                      {direction: 'top', offset: [0, -6]});
         return m;
     }
 """
@@ -198,8 +253,11 @@ class _MarkerStyle:
 class CameraCluster(_MarkerStyle, MarkerCluster):
     """Camera points as small status-coloured markers in a Leaflet.markercluster group.
 
-    Rows are ``[lat, lon, status, tip_html]``; markers are created in the browser
-    and added in bulk (``addLayers``, chunked), which keeps thousands of points fast.
+    Rows are ``[lat, lon, status, point_id_html, n_cameras, [[camera_id_html,
+    kind_index, status_index], ...]]``; ``labels`` (:class:`TipLabels`) is sent
+    once. Markers are created in the browser and added in bulk (``addLayers``,
+    chunked), and tooltips are assembled on hover, which keeps the page small
+    and thousands of points fast.
     """
 
     _template = Template(
@@ -227,6 +285,7 @@ class CameraCluster(_MarkerStyle, MarkerCluster):
     def __init__(
         self,
         data: list[list],
+        labels: TipLabels,
         *,
         name: str,
         show: bool = True,
@@ -236,10 +295,14 @@ class CameraCluster(_MarkerStyle, MarkerCluster):
         super().__init__(name=name, show=show, icon_create_function=icon_create_function, **options)
         self._name = "CameraCluster"
         self.data = data
+        self.labels = asdict(labels)
 
 
 class CameraPointsLayer(_MarkerStyle, Layer):
-    """Camera points as markers without clustering (for a few thousand points at most)."""
+    """Camera points as markers without clustering (for a few thousand points at most).
+
+    Same rows and labels as :class:`CameraCluster`.
+    """
 
     _template = Template(
         """
@@ -258,10 +321,11 @@ class CameraPointsLayer(_MarkerStyle, Layer):
         """
     )
 
-    def __init__(self, data: list[list], *, name: str, show: bool = True) -> None:
+    def __init__(self, data: list[list], labels: TipLabels, *, name: str, show: bool = True) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "CameraPoints"
         self.data = data
+        self.labels = asdict(labels)
 
 
 def camera_layer(
@@ -271,6 +335,7 @@ def camera_layer(
     cluster: bool = True,
     name: str | None = None,
     show: bool = True,
+    max_listed: int = 6,
 ) -> tuple[CameraCluster | CameraPointsLayer, Legend]:
     """The camera-point layer (clustered by default) and its status legend.
 
@@ -286,29 +351,31 @@ def camera_layer(
         Layer name in the layer control.
     show
         Whether the layer is on when the map opens.
+    max_listed
+        Cameras listed in a tooltip before "… N more".
 
     Returns
     -------
     (layer, Legend)
         Add both to the map; the layer adds its marker CSS to the page header.
     """
-    points = camera_points(cameras, lang=lang)
+    points, cams, labels = _compact_points(cameras, lang=lang, max_listed=max_listed)
     data = [
-        [round(lat, 6), round(lon, 6), status, tip]
-        for lat, lon, status, tip in zip(
-            points["lat"].to_numpy(), points["lon"].to_numpy(),
-            points["status"].to_numpy(), points["tip"].to_numpy(), strict=True,
+        [round(float(lat), 6), round(float(lon), 6), status, esc(pid), int(n), c]
+        for lat, lon, status, pid, n, c in zip(
+            points["lat"], points["lon"], points["status"], points["point_id"],
+            points["n_cameras"], cams, strict=True,
         )
     ]
     label = name or tr("layer.cameras", lang)
     if cluster:
         layer: CameraCluster | CameraPointsLayer = CameraCluster(
-            data, name=label, show=show, icon_create_function=_CLUSTER_ICON,
+            data, labels, name=label, show=show, icon_create_function=_CLUSTER_ICON,
             chunkedLoading=True, maxClusterRadius=60,
             disableClusteringAtZoom=17, spiderfyOnMaxZoom=False, showCoverageOnHover=False,
         )
     else:
-        layer = CameraPointsLayer(data, name=label, show=show)
+        layer = CameraPointsLayer(data, labels, name=label, show=show)
     present = [s for s in POINT_STATUSES if np.any(points["status"].to_numpy() == s)]
     leg = legend(
         tr("legend.cameras", lang),

@@ -32,6 +32,7 @@ from layers.cameras import (
     STATUS_COLOURS,
     CameraCluster,
     CameraPointsLayer,
+    TipLabels,
     camera_layer,
     camera_points,
     point_status,
@@ -173,10 +174,14 @@ def test_vendor_copies_every_file_and_reports_missing(tmp_path: Path):
 
 def test_camera_tooltip_escapes_user_text(grids, cameras):
     layer, _ = camera_layer(cameras, lang="en")
-    tips = {row[3] for row in layer.data}
-    p3 = next(t for t in tips if "P3" in t)
-    assert "&lt;img src=x onerror=alert(1)&gt;" in p3
-    assert XSS not in p3
+    p3 = next(row for row in layer.data if row[3] == "P3")
+    assert p3[5][0][0] == "&lt;img src=x onerror=alert(1)&gt;"
+    # the tooltip text the browser assembles from the row and the shared labels
+    tip = TipLabels(**layer.labels).tip(p3[3], p3[4], p3[5])
+    assert "&lt;img src=x onerror=alert(1)&gt; · other · planned" in tip
+    assert XSS not in tip
+    points = camera_points(cameras, lang="en").set_index("point_id")
+    assert points.loc["P3", "tip"] == tip
     html = _render(_full_map(grids, cameras))
     assert XSS not in html
     assert "<img src=x" not in html
@@ -432,6 +437,11 @@ def test_camera_layer_cluster_and_plain(cameras):
     assert isinstance(layer, CameraCluster)
     assert len(layer.data) == 3
     assert {row[2] for row in layer.data} == {"online", "mixed", "planned"}
+    assert {row[3]: row[4] for row in layer.data} == {"P1": 2, "P2": 2, "P3": 1}
+    labels = TipLabels(**layer.labels)
+    assert labels.kinds[layer.data[0][5][1][1]] == "bullet"  # c2 at P1
+    assert "{p}" in labels.head
+    assert "{n}" in labels.head
     for status in ("online", "mixed", "planned"):
         assert STATUS_COLOURS[status] in leg.html
     assert STATUS_COLOURS["offline"] not in leg.html  # no point is all offline

@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+XSS_ID = "<img src=x onerror=alert(1)>"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
@@ -58,11 +59,20 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def app_data(tmp_path_factory) -> Path:
-    """The small demo district, generated once per session."""
+    """The small demo district, generated once per session.
+
+    Its first camera is renamed to :data:`XSS_ID`, an HTML payload that must
+    reach the page only as text.
+    """
+    import pandas as pd
+
     from gridmap import demo
 
     path = tmp_path_factory.mktemp("browser") / "demo"
     demo.generate(path, scale="small", seed=0)
+    cameras = pd.read_csv(path / "cameras.csv", dtype=str, keep_default_na=False)
+    cameras.loc[0, "camera_id"] = XSS_ID
+    cameras.to_csv(path / "cameras.csv", index=False)
     return path
 
 

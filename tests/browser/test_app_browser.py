@@ -12,9 +12,30 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
+from gridmap.ingest import read_layer
+from layers.cameras import camera_points
+
 pytestmark = pytest.mark.browser
 
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+# streamlit-folium names the map `map_div`; collect the tooltip of every camera marker
+_TOOLTIPS_JS = """() => {
+    const tips = [];
+    map_div.eachLayer(layer => {
+        if (layer.getLayers && layer.options && layer.options.chunkedLoading) {
+            layer.getLayers().forEach(m => {
+                const c = m.getTooltip()._content;
+                tips.push(typeof c === 'function' ? c(m) : c);
+            });
+        }
+    });
+    return tips;
+}"""
+_RENDER_JS = """(el, html) => {
+    const div = document.createElement('div');
+    div.innerHTML = html;
+    return [div.querySelectorAll('img').length, div.textContent.includes('<img src=x')];
+}"""
 TIMEOUT = 60_000
 
 
@@ -68,6 +89,16 @@ def test_overview_draws_offline_in_english(offline_page, app_url, app_data, scre
     expect(frame.locator(".gridmap-legend[data-legend='grids']")).to_contain_text("Grids by street")
     expect(frame.locator(".gridmap-legend[data-legend='cameras']")).to_be_visible()
     expect(frame.locator(".gridmap-legend[data-legend='incidents']")).to_have_count(0)
+
+    # every tooltip the browser assembles equals the escaped text built in Python
+    tips = frame.locator(".leaflet-container").evaluate(_TOOLTIPS_JS)
+    cameras = read_layer(app_data / "cameras.csv", kind="cameras").data
+    expected = camera_points(cameras, lang="en")["tip"].tolist()
+    assert sorted(tips) == sorted(expected)
+    hostile = [t for t in tips if "&lt;img src=x onerror=alert(1)&gt;" in t]
+    assert len(hostile) == 1
+    # rendered as HTML, the payload stays text: no <img> element appears
+    assert frame.locator(".leaflet-container").evaluate(_RENDER_JS, hostile[0]) == [0, True]
 
     # switching the incidents layer on draws a second set of grid polygons and its legend
     frame.locator(".leaflet-control-layers-overlays label", has_text="Incidents per grid").click()
