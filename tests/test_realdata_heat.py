@@ -117,5 +117,5 @@ def test_chicago_carjacking_heat_by_hour(realdata):
     # negative rims that the binning correction leaves, at most 0.5 % of the peak)
     assert np.abs(total - everything.array).max() < 0.005 * everything.array.max()
     # night hours (20–23) hold more carjackings than early morning (4–7)
-    by_hour = t.dt.hour.value_counts()
+    by_hour = t.dt.hour.value_counts().sort_index()
     assert by_hour.loc[20:23].sum() > by_hour.loc[4:7].sum()
