@@ -15,6 +15,8 @@ from ._errors import (
     SchemaError,
 )
 from .crs import metric_crs, to_metric, to_wgs84
+from .export import write_result
+from .ingest import IngestReport, IngestResult, detect_datum_offset, read_layer
 
 __version__ = "0.1.0"
 
@@ -23,10 +25,15 @@ __all__ = [
     "DataError",
     "GridmapError",
     "InfeasibleError",
+    "IngestReport",
+    "IngestResult",
     "ReadError",
     "SchemaError",
     "__version__",
+    "detect_datum_offset",
     "metric_crs",
+    "read_layer",
     "to_metric",
     "to_wgs84",
+    "write_result",
 ]
