@@ -27,6 +27,7 @@ _MODULES = (
     "compare",
     "density",
     "coverage",
+    "place",
     "heat",
     "aggregate",
     "hotspots",

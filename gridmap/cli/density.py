@@ -101,8 +101,9 @@ def show_table(frame: pd.DataFrame, *, limit: int = _SHOWN, title: str | None = 
     if len(flat) == 0:
         print("  (none)")
         return
-    fine = {c: "{:,.4f}".format for c in flat.columns
-            if c in ("area_km2", "area_m2") and pd.api.types.is_float_dtype(flat[c])}
+    digits = {"area_km2": 4, "lon": 6, "lat": 6}
+    fine = {c: f"{{:.{digits[c]}f}}".format for c in flat.columns
+            if c in digits and pd.api.types.is_float_dtype(flat[c])}
     with pd.option_context("display.width", 200, "display.max_columns", 40,
                            "display.float_format", "{:,.2f}".format):
         print(flat.head(limit).to_string(index=False, formatters=fine))
