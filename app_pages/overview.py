@@ -79,7 +79,7 @@ def build_map(ws: Workspace, data: DemoData, colour_by: str) -> folium.Map:
     boundary_layer(display_outlines(data, ws.data_key, ws.datum, colour_by)).add_to(group)
     for layer, leg in (
         (group, grid_legend.follow(group)),
-        incident_layer(grids, counts, lang=ws.lang, show=False),
+        incident_layer(grids, counts, lang=ws.lang, show=False, geometry_from=polygons),
         camera_layer(cameras, lang=ws.lang),
     ):
         layer.add_to(m)

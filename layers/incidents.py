@@ -13,18 +13,78 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from folium.map import Layer
+from folium.template import Template
 
 from gridmap.i18n import tr
 
 from .base import Legend, esc, geojson_dict, legend
 
-__all__ = ["RAMP", "class_breaks", "incident_layer"]
+__all__ = ["RAMP", "SharedGeometryChoropleth", "class_breaks", "incident_layer"]
 
 RAMP = ("#fff3b0", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 """Sequential fill colours (ColorBrewer YlOrRd) from few to many incidents."""
 
+_OPACITY, _ZERO_OPACITY, _LINE = 0.8, 0.15, "#7a7a7a"
 ZERO_COLOUR = "#ffffff"
 SUPPRESSED_COLOUR = "#c7c7c7"
+
+
+class SharedGeometryChoropleth(Layer):
+    """A choropleth drawn on the polygons of another GeoJSON layer of the same map.
+
+    Only a fill colour and an escaped tooltip per feature travel to the browser;
+    the geometry is taken from the source layer's features (matched by their
+    ``id``, the position of the grid).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function(){
+            var fills = {{ this.fills|tojson }}, tips = {{ this.tips|tojson }},
+                zero = {{ this.zero|tojson }};
+            var style = function(f) {
+                var i = parseInt(f.id, 10);
+                return {fillColor: fills[i], fillOpacity: zero[i] ? {{ this.zero_opacity }}
+                        : {{ this.opacity }}, color: {{ this.line|tojson }}, weight: 0.5};
+            };
+            var layer = L.geoJSON(null, {
+                style: style,
+                onEachFeature: function(f, l) {
+                    l.bindTooltip(tips[parseInt(f.id, 10)], {sticky: true});
+                    l.on('mouseover', function() { l.setStyle({weight: 2.5, color: '#1a1a1a'}); });
+                    l.on('mouseout', function() { layer.resetStyle(l); });
+                }
+            });
+            {{ this.source.get_name() }}.eachLayer(function(l) {
+                layer.addData({type: 'Feature', id: l.feature.id, properties: {},
+                               geometry: l.feature.geometry});
+            });
+            {%- if this.show %}
+            layer.addTo({{ this._parent.get_name() }});
+            {%- endif %}
+            return layer;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        source: folium.GeoJson,
+        *,
+        fills: list[str],
+        tips: list[str],
+        zero: list[bool],
+        name: str,
+        show: bool = False,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "SharedGeometryChoropleth"
+        self.source = source
+        self.fills, self.tips, self.zero = fills, tips, zero
+        self.opacity, self.zero_opacity, self.line = _OPACITY, _ZERO_OPACITY, _LINE
 
 
 def class_breaks(values: Sequence[float] | np.ndarray, n_classes: int = 5) -> list[float]:
@@ -65,7 +125,8 @@ def incident_layer(
     n_classes: int = 5,
     name: str | None = None,
     show: bool = False,
-) -> tuple[folium.GeoJson, Legend]:
+    geometry_from: folium.GeoJson | None = None,
+) -> tuple[folium.GeoJson | SharedGeometryChoropleth, Legend]:
     """A choropleth of incident totals per grid, and its legend.
 
     Parameters
@@ -85,10 +146,14 @@ def incident_layer(
         Layer name in the layer control.
     show
         Whether the layer is on when the map opens (off by default).
+    geometry_from
+        The grid layer (:func:`layers.grids.grid_layer`) built from these same
+        grids, on the same map: the choropleth then reuses its polygons in the
+        browser instead of sending them twice.
 
     Returns
     -------
-    (folium.GeoJson, Legend)
+    (layer, Legend)
     """
     values = np.asarray(pd.Series(np.asarray(counts)).astype(float).fillna(0.0))
     if len(values) != len(grids):
@@ -112,26 +177,40 @@ def incident_layer(
         title = esc(nm) or esc(gid)
         text = esc(fewer) if sup else esc(_fmt(v))
         tips.append(f"<b>{title}</b><br>{esc(label)}: {text}")
-    out = gpd.GeoDataFrame(
-        {"tip": tips, "fill": fills, "zero": values == 0},
-        geometry=grids.geometry.values, crs=grids.crs,
-    )
-    data = geojson_dict(out)
-    for i, feat in enumerate(data["features"]):
-        feat["id"] = str(i)
-    layer = folium.GeoJson(
-        data,
-        name=name or tr("layer.incidents", lang),
-        show=show,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.15 if f["properties"]["zero"] else 0.8,
-            "color": "#7a7a7a",
-            "weight": 0.5,
-        },
-        highlight_function=lambda f: {"weight": 2.5, "color": "#1a1a1a"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
-    )
+    label_name = name or tr("layer.incidents", lang)
+    layer: folium.GeoJson | SharedGeometryChoropleth
+    if geometry_from is not None:
+        n_source = len(geometry_from.data.get("features", []))
+        if n_source != len(grids):
+            raise ValueError(
+                f"geometry_from has {n_source} features for {len(grids)} grids; pass the "
+                "grid layer built from these same grids."
+            )
+        layer = SharedGeometryChoropleth(
+            geometry_from, fills=list(fills), tips=tips, zero=(values == 0).tolist(),
+            name=label_name, show=show,
+        )
+    else:
+        out = gpd.GeoDataFrame(
+            {"tip": tips, "fill": fills, "zero": values == 0},
+            geometry=grids.geometry.values, crs=grids.crs,
+        )
+        data = geojson_dict(out)
+        for i, feat in enumerate(data["features"]):
+            feat["id"] = str(i)
+        layer = folium.GeoJson(
+            data,
+            name=label_name,
+            show=show,
+            style_function=lambda f: {
+                "fillColor": f["properties"]["fill"],
+                "fillOpacity": _ZERO_OPACITY if f["properties"]["zero"] else _OPACITY,
+                "color": _LINE,
+                "weight": 0.5,
+            },
+            highlight_function=lambda f: {"weight": 2.5, "color": "#1a1a1a"},
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+        )
     items: list[tuple[str, str]] = []
     lo = float(values[shown].min()) if shown.any() else 0.0
     for colour, hi in zip(ramp, breaks, strict=True):

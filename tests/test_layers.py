@@ -45,7 +45,13 @@ from layers.grids import (
     simplify_for_display,
     unit_outlines,
 )
-from layers.incidents import SUPPRESSED_COLOUR, ZERO_COLOUR, class_breaks, incident_layer
+from layers.incidents import (
+    SUPPRESSED_COLOUR,
+    ZERO_COLOUR,
+    SharedGeometryChoropleth,
+    class_breaks,
+    incident_layer,
+)
 
 X0, Y0, SIDE = 540_000.0, 3_402_000.0, 500.0
 XSS = "<img src=x onerror=alert(1)>"
@@ -480,3 +486,24 @@ def test_incident_layer_suppresses_small_counts(grids):
     assert "fewer than 3 (suppressed)" in leg.html
     with pytest.raises(ValueError, match="align counts"):
         incident_layer(grids, [1, 2], lang="en")
+
+
+def test_incident_layer_can_reuse_the_grid_polygons(grids):
+    polygons, _ = grid_layer(grids, lang="en")
+    shared, leg = incident_layer(grids, [0, 2, 5, 9], lang="en", geometry_from=polygons)
+    alone, _ = incident_layer(grids, [0, 2, 5, 9], lang="en")
+    assert isinstance(shared, SharedGeometryChoropleth)
+    # the same colours and tooltips as the standalone layer, by grid position
+    props = [f["properties"] for f in alone.data["features"]]
+    assert shared.fills == [p["fill"] for p in props]
+    assert shared.tips == [p["tip"] for p in props]
+    assert shared.zero == [True, False, False, False]
+    m = make_map(grids.total_bounds)
+    polygons.add_to(m)
+    shared.add_to(m)
+    leg.add_to(m)
+    script = shared._template.module.script(shared)
+    assert f"{polygons.get_name()}.eachLayer" in script
+    assert "coordinates" not in script  # no geometry sent twice
+    with pytest.raises(ValueError, match="same grids"):
+        incident_layer(grids.iloc[:3], [1, 2, 3], lang="en", geometry_from=polygons)
