@@ -4,7 +4,8 @@ Both sides draw the same content — grids coloured by street, every camera, and
 incident totals per grid — from the same GeoDataFrames:
 
 * gridmap: ``layers`` (seamless display simplification, one clustered marker per
-  camera point, choropleth from ``assign_points``), as the overview page does;
+  camera point with tooltips assembled on hover, choropleth from ``assign_points``
+  drawn on the grid polygons already sent), as the overview page does;
 * peer: what a user would otherwise write: ``grids.explore(column="street_code")``,
   ``cameras.explore(m=...)`` (one circle marker per camera) and
   ``sjoin`` + ``groupby`` + ``explore(column="incidents")``.
@@ -69,7 +70,7 @@ def ours(grids, cameras, incidents) -> tuple[str, dict]:
     counts = assign_points(incidents, grids).counts().to_numpy()
     m = make_map(shown.total_bounds)
     g_layer, g_leg = grid_layer(shown, color_by="street_code", lang="en")
-    i_layer, i_leg = incident_layer(shown, counts, lang="en", show=True)
+    i_layer, i_leg = incident_layer(shown, counts, lang="en", show=True, geometry_from=g_layer)
     c_layer, c_leg = camera_layer(cameras, lang="en")
     for layer, leg in ((g_layer, g_leg), (i_layer, i_leg), (c_layer, c_leg)):
         layer.add_to(m)
