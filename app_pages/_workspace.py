@@ -8,7 +8,9 @@ Page conventions
   :func:`gridmap.i18n.register`, keys prefixed with the page name (``"cameras.title"``).
 * ``app.py`` draws the one shared sidebar (:func:`sidebar`) before the page runs;
   a page never draws its own workspace widgets. It starts with
-  ``ws = current()`` (language, basemap, data folder) and ``data = load(ws)``.
+  ``ws = current()`` (language, basemap, data folder) and ``data = load(ws)``
+  (grids, streets, communities, cameras, incidents); ``load_extra(ws, name)``
+  gives boundary, places, roads or buildings, ``population_path(ws)`` the raster.
 * Each page goes: read its widgets (keys prefixed with the page name) → cached
   loader → pure ``gridmap`` call → ``layers`` builders → render.
 * Caching: the layers from :func:`load` are shared, read-only
