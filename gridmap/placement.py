@@ -9,8 +9,8 @@ given.
 * A new site sees a disc of ``range_m`` (the default range of ``site_kind``,
   or its DORI distance at ``level``; see :mod:`gridmap.coverage`).
 * ``method="greedy"`` (default) is the lazy greedy algorithm: each step takes
-  the candidate with the largest marginal gain, recomputing a gain only when
-  it reaches the top of the queue. Coverage is submodular, so the result is
+  the candidate with the largest marginal gain (ties: the first candidate),
+  recomputing a gain only when it reaches the top of the queue. Coverage is submodular, so the result is
   at least (1 − 1/e) ≈ 63 % of the optimum (Nemhauser, Wolsey & Fisher 1978).
 * ``method="exact"`` solves the maximal covering location problem (Church &
   ReVelle 1974) as a MILP with CBC (PuLP) — for small instances.
@@ -39,7 +39,7 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
-from ._errors import DataError, InfeasibleError
+from ._errors import DataError, GridmapError, InfeasibleError
 from ._validate import require_crs
 from .assign import assign_points, pick_grid_id
 from .coverage import BUILT_STATUSES, KIND_DEFAULTS, _views_metric, dori_range
@@ -286,7 +286,7 @@ def _lazy_greedy(cover: csr_matrix, weight: np.ndarray, k: int, *,
         fresh = float(w[indices[indptr[j]:indptr[j + 1]]].sum())
         if fresh <= 0 and not keep_zero:
             continue
-        if heap and fresh < -heap[0][0] - 1e-12:
+        if heap and (-fresh, j) > heap[0]:
             heapq.heappush(heap, (-fresh, j))  # stale: re-queue with its true gain
             continue
         picked.append(int(j))
@@ -325,6 +325,22 @@ def greedy_cover(cover: csr_matrix, weight: np.ndarray, k: int, *,
     return picked, got
 
 
+def _cbc(time_limit: float) -> object:
+    """The CBC solver: the ``cbcbox`` binary, else the one bundled with older PuLP."""
+    import pulp
+
+    try:
+        import cbcbox
+    except ImportError:
+        cbcbox = None
+    if cbcbox is not None:
+        return pulp.COIN_CMD(path=cbcbox.cbc_bin_path(), msg=False, timeLimit=time_limit)
+    if "PULP_CBC_CMD" in pulp.listSolvers(onlyAvailable=True):
+        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
+    raise GridmapError("no CBC solver is installed for the exact method; install it with "
+                       "`pip install cbcbox`, or use the greedy method.")
+
+
 def milp_cover(cover: csr_matrix, weight: np.ndarray, k: int, *,
                time_limit: float = 120.0) -> tuple[list[int], float]:
     """Exact maximal covering (MILP, CBC through PuLP): the best ``k`` candidates.
@@ -343,15 +359,14 @@ def milp_cover(cover: csr_matrix, weight: np.ndarray, k: int, *,
     useful = np.flatnonzero((w > 0) & (np.diff(cov.indptr) > 0))
     cands = np.flatnonzero(np.asarray(cover[:, useful].sum(axis=1)).ravel() > 0)
     prob = pulp.LpProblem("maximal_covering", pulp.LpMaximize)
-    x = {j: pulp.LpVariable(f"x{j}", cat="Binary") for j in cands}
-    y = {i: pulp.LpVariable(f"y{i}", lowBound=0, upBound=1) for i in useful}
+    x = {j: prob.add_variable(f"x{j}", 0, 1, cat="Binary") for j in cands}
+    y = {i: prob.add_variable(f"y{i}", 0, 1) for i in useful}
     prob += pulp.lpSum(w[i] * y[i] for i in useful)
     prob += pulp.lpSum(x.values()) <= k
     for i in useful:
         rows = cov.indices[cov.indptr[i]:cov.indptr[i + 1]]
         prob += y[i] <= pulp.lpSum(x[j] for j in rows if j in x)
-    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
-    status = prob.solve(solver)
+    status = prob.solve(_cbc(time_limit))
     if pulp.LpStatus[status] != "Optimal":
         raise InfeasibleError(
             f"the exact solver stopped with status {pulp.LpStatus[status]!r} "
