@@ -562,14 +562,12 @@ def exact_coverage(views: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.DataF
         parts = shapely.intersection(views.geometry.values[idx], g)
         cov[i] = shapely.union_all(parts).area / g.area * 100.0
         if len(parts) > 1:
-            # cells of the arrangement covered by >= 2 parts
-            edges = shapely.union_all(shapely.boundary(parts))
-            faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(edges)))
-            if len(faces):
-                reps = shapely.point_on_surface(faces)
-                hits = shapely.STRtree(parts).query(reps, predicate="intersects")
-                k = np.bincount(hits[0], minlength=len(faces))
-                ovl[i] = shapely.area(faces[k >= 2]).sum() / g.area * 100.0
+            # seen twice or more: the union of all pairwise intersections
+            a, b = shapely.STRtree(parts).query(parts, predicate="intersects")
+            pair = a < b
+            if pair.any():
+                both = shapely.intersection(parts[a[pair]], parts[b[pair]])
+                ovl[i] = shapely.union_all(both).area / g.area * 100.0
     return pd.DataFrame({"covered_pct": cov, "overlap_pct": ovl}, index=grids.index)
 
 

@@ -98,17 +98,27 @@ def ray_polygons(
                else np.empty((0, 4), dtype=np.float64))
     _cast(np.asarray(x, float), np.asarray(y, float), np.asarray(range_m, float), a0, a1,
           n_rays, seg_off, seg, out_off, out)
-    polys = np.empty(n, dtype=object)
-    for i in range(n):
-        ends = out[out_off[i]:out_off[i + 1]]
-        ring = ends if full[i] else np.vstack([[x[i], y[i]], ends])
-        poly = shapely.Polygon(ring)
-        if not poly.is_valid:
-            poly = shapely.make_valid(poly)
-            poly = shapely.union_all(
-                [g for g in shapely.get_parts(poly) if g.geom_type == "Polygon"]
-            ) if poly.geom_type not in ("Polygon", "MultiPolygon") else poly
-        polys[i] = poly
+    # rings: sectors start and end at the camera, circles close on their first ray
+    apex = ~full
+    size = n_rays + np.where(apex, 2, 1)
+    ring_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(size, out=ring_off[1:])
+    coords = np.empty((ring_off[-1], 2), dtype=np.float64)
+    start = ring_off[:-1]
+    ends_at = start + apex  # where the ray end points begin in each ring
+    pos = np.repeat(ends_at - out_off[:-1], n_rays) + np.arange(out_off[-1])
+    coords[pos] = out
+    cam = np.column_stack([x, y]).astype(np.float64)
+    coords[start[apex]] = cam[apex]
+    coords[ring_off[1:][apex] - 1] = cam[apex]
+    coords[ring_off[1:][full] - 1] = out[out_off[:-1][full]]
+    polys = shapely.from_ragged_array(
+        shapely.GeometryType.POLYGON, coords, (ring_off, np.arange(n + 1, dtype=np.int64)))
+    bad = np.flatnonzero(~shapely.is_valid(polys))
+    for i in bad:  # rays stopped right at the camera can fold a ring
+        fixed = shapely.make_valid(polys[i])
+        parts = [g for g in shapely.get_parts(fixed) if g.geom_type == "Polygon"]
+        polys[i] = shapely.union_all(parts) if parts else shapely.Polygon()
     return polys
 
 
