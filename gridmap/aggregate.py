@@ -248,11 +248,11 @@ def latlng_to_h3(lat: np.ndarray, lng: np.ndarray, res: int) -> np.ndarray:
     ok = np.isfinite(lat) & np.isfinite(lng)
     if not ok.any():
         return out
-    pairs = np.column_stack([lat[ok], lng[ok]])
-    uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    cells = np.fromiter((h3.str_to_int(h3.latlng_to_cell(a, b, res)) for a, b in uniq),
+    # hash each (lat, lng) pair once: a complex number holds both exactly
+    inverse, uniq = pd.factorize(lat[ok] + 1j * lng[ok], sort=False)
+    cells = np.fromiter((h3.str_to_int(h3.latlng_to_cell(z.real, z.imag, res)) for z in uniq),
                         dtype=np.uint64, count=len(uniq))
-    out[ok] = cells[inverse.ravel()]
+    out[ok] = cells[inverse]
     return out
 
 

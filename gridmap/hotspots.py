@@ -116,11 +116,13 @@ class GiStar:
 
 
 def _star_matrix(w: SpatialWeights):
+    """The weights with each cell added to its own neighbourhood (diagonal 1)."""
     import scipy.sparse as sp
 
-    m = w.matrix.tolil(copy=True)
-    m.setdiag(1.0)
-    return sp.csr_matrix(m)
+    m = w.matrix.tocsr(copy=True)
+    m.setdiag(0.0)
+    m.eliminate_zeros()
+    return (m + sp.identity(w.n, format="csr")).tocsr()
 
 
 def gi_star(y: np.ndarray | pd.Series, w: SpatialWeights, *, permutations: int = 0,
