@@ -60,7 +60,7 @@ import pandas as pd
 import shapely
 from numba import njit
 
-from ._errors import DataError
+from ._errors import DataError, SchemaError
 from ._validate import require_crs
 from .assign import _ragged, assign_points, pick_grid_id
 from .crs import metric_crs
@@ -78,6 +78,7 @@ __all__ = [
     "coverage",
     "dori_range",
     "exact_coverage",
+    "split_approaches",
     "view_parameters",
 ]
 
@@ -240,6 +241,48 @@ def view_parameters(
         "hfov_deg": np.where(disc, 360.0, hfov),
         "range_m": rng.astype(float), "range_source": source, "view_note": note,
     }, index=cameras.index)
+
+
+def split_approaches(cameras: gpd.GeoDataFrame, columns: Iterable[str]) -> gpd.GeoDataFrame:
+    """One camera per enforced approach (Chicago's ``FIRST APPROACH``, ``SECOND APPROACH``...).
+
+    Each non-empty approach of a row becomes a camera whose azimuth follows
+    :func:`gridmap.osm.parse_direction` (NB → 180°: a camera enforcing
+    northbound traffic faces south). ``camera_id`` gets the approach as a
+    suffix (``camera-3-NB``); ``point_id`` keeps the row's point, so the
+    location still counts as one point.
+
+    Raises
+    ------
+    SchemaError
+        When none of ``columns`` is in ``cameras``.
+    """
+    cols = [c for c in columns if c in cameras.columns]
+    if not cols:
+        raise SchemaError(f"none of the approach columns {list(columns)} is in the cameras; "
+                          f"columns are {list(cameras.columns)}.")
+    base = cameras.copy()
+    if "camera_id" not in base.columns:
+        base["camera_id"] = [f"camera-{i + 1}" for i in range(len(base))]
+    if "point_id" not in base.columns or base["point_id"].isna().all():
+        base["point_id"] = base["camera_id"].astype(str)
+    parts = []
+    for col in cols:
+        text = base[col].astype("string").str.strip()
+        rows = base.loc[text.notna() & (text != "")].copy()
+        rows["approach"] = text[rows.index]
+        parts.append(rows)
+    out = pd.concat(parts).sort_index(kind="stable")
+    az = []
+    for value in out["approach"]:
+        try:
+            az.append(parse_direction(value)[0])
+        except DataError:
+            az.append(np.nan)
+    out["azimuth_deg"] = az
+    out["camera_id"] = out["camera_id"].astype(str) + "-" + out["approach"].astype(str)
+    return gpd.GeoDataFrame(out.reset_index(drop=True), geometry=out.geometry.name,
+                            crs=cameras.crs)
 
 
 def _built(cameras: gpd.GeoDataFrame, statuses: Iterable[str] | None) -> np.ndarray:
