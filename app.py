@@ -34,6 +34,7 @@ def _favicon() -> Image.Image:
 
 PAGES: list[Page] = [
     Page("app_pages/overview.py", "page.overview", ":material/map:"),
+    Page("app_pages/grids.py", "page.grids", ":material/grid_view:"),
 ]
 
 st.set_page_config(page_title="gridmap", page_icon=_favicon(), layout="wide")

@@ -350,6 +350,11 @@ class PlanEditor:
         return self._graph
 
     @property
+    def units(self) -> gpd.GeoDataFrame:
+        """The units the plan is made of (shared: copy before changing them)."""
+        return self._units
+
+    @property
     def history(self) -> list[str]:
         """Descriptions of the edits made (oldest first)."""
         return [s.action for s in self._done[1:]]
@@ -411,6 +416,20 @@ class PlanEditor:
         out = move_units(self._units, self._done[-1].assignment, unit_ids, to_grid,
                          graph=self._graph, locked=self.locked)
         self._push(out, f"move {len(list(unit_ids))} unit(s) to {to_grid}")
+
+    def apply(self, assignment: pd.Series, action: str) -> None:
+        """Replace the whole plan (a redraw or rebalance) as one undoable edit.
+
+        Grids that are locked must keep exactly their units.
+        """
+        new = assignment.reindex(self._units.index)
+        if new.isna().any():
+            raise DataError("the new plan leaves units without a grid; assign every unit.")
+        old = self._done[-1].assignment
+        for g in self.locked:
+            if not (new[old == g] == g).all() or (new == g).sum() != (old == g).sum():
+                raise DataError(f"the new plan changes locked grid {g!r}; unlock it first.")
+        self._push(new.copy(), action)
 
     def lock(self, grid_ids: Iterable[str]) -> None:
         """Lock grids against edits."""

@@ -142,6 +142,7 @@ register(
         "basemap.custom": {"zh": "自定义 XYZ 瓦片", "en": "Custom XYZ tiles"},
         # Pages
         "page.overview": {"zh": "一张网总览", "en": "One-network overview"},
+        "page.grids": {"zh": "网格划分", "en": "Grid partition"},
         # Overview page
         "overview.title": {"zh": "一张网总览", "en": "One-network overview"},
         "demo.label": {
