@@ -35,6 +35,8 @@ def _favicon() -> Image.Image:
 PAGES: list[Page] = [
     Page("app_pages/overview.py", "page.overview", ":material/map:"),
     Page("app_pages/grids.py", "page.grids", ":material/grid_view:"),
+    Page("app_pages/heatmaps.py", "page.heatmaps", ":material/local_fire_department:"),
+    Page("app_pages/events.py", "page.events", ":material/task_alt:"),
 ]
 
 st.set_page_config(page_title="gridmap", page_icon=_favicon(), layout="wide")

@@ -143,6 +143,8 @@ register(
         # Pages
         "page.overview": {"zh": "一张网总览", "en": "One-network overview"},
         "page.grids": {"zh": "网格划分", "en": "Grid partition"},
+        "page.heatmaps": {"zh": "人地事热力", "en": "Heatmaps"},
+        "page.events": {"zh": "事件闭环", "en": "Closed loop"},
         # Overview page
         "overview.title": {"zh": "一张网总览", "en": "One-network overview"},
         "demo.label": {

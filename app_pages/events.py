@@ -1,0 +1,205 @@
+"""Events page (事件闭环): closed-loop tables, charts and a map, street → community → grid.
+
+Pick a street to see its communities, then a community to see its grids. Every
+level shows the ranked table (counts by status, closure rate, median and p90
+hours to close, overdue cases against the deadline), the weekly or monthly
+trend and a map of the grids coloured by one metric. Counts of 1 to k − 1 are
+suppressed in what is shown and downloaded.
+"""
+
+from __future__ import annotations
+
+import io
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from app_pages._workspace import DemoData, current, load, new_map, render_map
+from gridmap import GridmapError
+from gridmap.events import ClosedLoop, closed_loop, closed_loop_trend
+from gridmap.i18n import register, tr
+from gridmap.privacy import suppress_small_counts
+from gridmap.schema import INCIDENT_STATUSES
+from layers.base import to_display
+from layers.events import METRICS, closed_loop_layer
+from layers.grids import boundary_layer
+
+register({
+    "events.title": {"zh": "事件闭环管理", "en": "Closed-loop incident handling"},
+    "events.deadline": {"zh": "办结时限", "en": "Deadline"},
+    "events.deadline.same-day": {"zh": "日清日结（当日）", "en": "Same day (日清日结)"},
+    "events.deadline.24h": {"zh": "24 小时", "en": "24 hours"},
+    "events.deadline.48h": {"zh": "48 小时", "en": "48 hours"},
+    "events.deadline.72h": {"zh": "72 小时", "en": "72 hours"},
+    "events.street": {"zh": "街道", "en": "Street"},
+    "events.community": {"zh": "社区", "en": "Community"},
+    "events.all": {"zh": "（全部）", "en": "(all)"},
+    "events.level.street": {"zh": "各街道排名", "en": "Streets, ranked"},
+    "events.level.community": {"zh": "各社区排名", "en": "Communities, ranked"},
+    "events.level.grid": {"zh": "各网格排名", "en": "Grids, ranked"},
+    "events.metric": {"zh": "地图指标", "en": "Map metric"},
+    "events.trend": {"zh": "趋势", "en": "Trend"},
+    "events.trend.week": {"zh": "按周", "en": "Weekly"},
+    "events.trend.month": {"zh": "按月", "en": "Monthly"},
+    "events.k": {"zh": "最小公开数 k", "en": "Minimum count k"},
+    "events.cases": {"zh": "事件数", "en": "Cases"},
+    "events.closure": {"zh": "结案率", "en": "Closure rate"},
+    "events.overdue": {"zh": "超期", "en": "Overdue"},
+    "events.median": {"zh": "办结时长中位数（时）", "en": "Median hours to close"},
+    "events.now": {"zh": "未结事件按 {now} 判定超期", "en": "Open cases judged at {now}"},
+    "events.downloads": {"zh": "下载", "en": "Downloads"},
+    "events.outside": {"zh": "{n} 件事件不在任何网格内（单独列出）",
+                       "en": "{n} incidents lie outside every grid (listed separately)"},
+})
+
+_DEADLINES = ("same-day", "24h", "48h", "72h")
+_ALL = "__all__"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def loop_for(_data: DemoData, data_key: str, level: str, street: str, community: str,
+             deadline: str) -> ClosedLoop:
+    """Closed-loop metrics at ``level`` for the grids of the chosen street/community."""
+    grids = _data.grids
+    keep = pd.Series(True, index=grids.index)
+    if street != _ALL and "street_code" in grids:
+        keep &= grids["street_code"].astype(str) == street
+    if community != _ALL and "community_code" in grids:
+        keep &= grids["community_code"].astype(str) == community
+    sub = grids[keep.to_numpy()]
+    inc = _data.incidents
+    if not keep.all():
+        # incidents of the chosen area: those whose grid is one of its grids
+        full = closed_loop(inc, grids, by="grid", deadline=deadline)
+        ids = set(sub["grid_id"].astype(str)) if "grid_id" in sub else set()
+        inc = inc[full.cases["grid"].astype(str).isin(ids).to_numpy()]
+    return closed_loop(inc, sub, by=level, deadline=deadline)
+
+
+def _names(data: DemoData, level: str) -> dict:
+    return {"street": data.street_names, "community": data.community_names}.get(level, {})
+
+
+def _excel(frames: dict[str, pd.DataFrame]) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf) as xl:
+        for sheet, frame in frames.items():
+            frame.to_excel(xl, sheet_name=sheet[:31], index=False)
+    return buf.getvalue()
+
+
+def main() -> None:
+    ws = current()
+    lang = ws.lang
+    st.title(tr("events.title", lang))
+    if ws.synthetic:
+        st.info(tr("demo.label", lang), icon=":material/science:")
+    try:
+        data = load(ws)
+    except GridmapError as exc:
+        st.error(tr("ws.load_error", lang, error=str(exc)))
+        return
+    grids = data.grids
+    c1, c2, c3, c4 = st.columns(4)
+    deadline = c1.selectbox(tr("events.deadline", lang), _DEADLINES,
+                            format_func=lambda d: tr(f"events.deadline.{d}", lang),
+                            key="events.deadline")
+    streets = sorted(grids["street_code"].dropna().astype(str).unique()) \
+        if "street_code" in grids else []
+    snames = data.street_names
+    street = c2.selectbox(tr("events.street", lang), [_ALL, *streets], key="events.street",
+                          format_func=lambda s: tr("events.all", lang) if s == _ALL
+                          else str(snames.get(s, s)))
+    community = _ALL
+    if street != _ALL and "community_code" in grids:
+        comms = sorted(grids.loc[grids["street_code"].astype(str) == street, "community_code"]
+                       .dropna().astype(str).unique())
+        cnames = data.community_names
+        community = c3.selectbox(tr("events.community", lang), [_ALL, *comms],
+                                 key="events.community",
+                                 format_func=lambda s: tr("events.all", lang) if s == _ALL
+                                 else str(cnames.get(s, s)))
+    k = int(c4.number_input(tr("events.k", lang), 0, 50, 5, 1, key="events.k"))
+    if street == _ALL and streets:
+        level = "street"
+    elif community == _ALL and "community_code" in grids:
+        level = "community"
+    else:
+        level = "grid"
+    try:
+        res = loop_for(data, ws.data_key, level, street, community, deadline)
+        grid_res = loop_for(data, ws.data_key, "grid", street, community, deadline)
+    except GridmapError as exc:
+        st.error(str(exc))
+        return
+
+    table = res.table.copy()
+    inside = table[table["unit"] != "(outside every grid)"]
+    m1, m2, m3, m4 = st.columns(4)
+    n = int(inside["n"].sum())
+    closed = int(inside["closed"].sum())
+    m1.metric(tr("events.cases", lang), f"{n:,}")
+    m2.metric(tr("events.closure", lang), f"{closed / n:.1%}" if n else "–")
+    m3.metric(tr("events.overdue", lang), f"{int(inside['overdue'].sum()):,}")
+    cases = res.cases
+    med = cases.loc[cases["unit"] != "(outside every grid)", "hours"].median()
+    m4.metric(tr("events.median", lang), f"{med:.1f}" if pd.notna(med) else "–")
+    st.caption(tr("events.now", lang, now=f"{res.now:%Y-%m-%d %H:%M}"))
+    names = _names(data, level)
+    if names and "name" not in table:
+        table.insert(1, "name", table["unit"].map(lambda u: names.get(u, u)))
+    counts = ["n", *INCIDENT_STATUSES, "overdue", "closed_late", "open_overdue"]
+    rates = dict.fromkeys(("closure_rate", "on_time_rate", "median_hours", "p90_hours",
+                           "score"), "n")
+    published = suppress_small_counts(table, counts, k=k, dependent=rates)
+    st.subheader(tr(f"events.level.{level}", lang))
+    st.dataframe(published, hide_index=True, width="stretch",
+                 column_config={"closure_rate": st.column_config.NumberColumn(format="percent"),
+                                "on_time_rate": st.column_config.NumberColumn(format="percent")})
+    outside = table[table["unit"] == "(outside every grid)"]
+    if len(outside):
+        st.caption(tr("events.outside", lang, n=int(outside["n"].iloc[0])))
+
+    freq = st.radio(tr("events.trend", lang), ["week", "month"], horizontal=True,
+                    format_func=lambda f: tr(f"events.trend.{f}", lang), key="events.freq")
+    trend = closed_loop_trend(res, freq=freq, units=[])
+    overall = trend[trend["unit"] == "(all)"].set_index("period")
+    t1, t2 = st.columns(2)
+    t1.line_chart(overall[["reported", "closed"]])
+    t2.line_chart(overall[["closure_rate", "on_time_rate"]])
+
+    metric = st.radio(tr("events.metric", lang), METRICS, horizontal=True,
+                      format_func=lambda mtr: tr(f"eventslayer.{mtr}", lang),
+                      key="events.metric")
+    area = grids
+    if street != _ALL:
+        area = area[area["street_code"].astype(str) == street]
+    if community != _ALL:
+        area = area[area["community_code"].astype(str) == community]
+    shown = to_display(gpd.GeoDataFrame(area), ws.datum)
+    try:
+        m = new_map(ws, shown.total_bounds)
+        layer, leg = closed_loop_layer(shown, grid_res.table, metric=metric, lang=lang,
+                                       min_count=k)
+        layer.add_to(m)
+        leg.add_to(m)
+        boundary_layer(shown).add_to(m)
+        folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    except GridmapError as exc:
+        st.error(str(exc))
+        return
+    render_map(m, key="events.map")
+
+    st.subheader(tr("events.downloads", lang))
+    d1, d2 = st.columns(2)
+    d1.download_button("CSV", published.to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"closed_loop_{level}.csv", mime="text/csv",
+                       key="events.dl.csv")
+    d2.download_button("Excel", _excel({"ranking": published, "trend": trend}),
+                       file_name=f"closed_loop_{level}.xlsx", key="events.dl.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+main()
