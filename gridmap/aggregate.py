@@ -24,6 +24,7 @@ import re
 
 import geopandas as gpd
 import h3
+import h3.api.basic_int as h3_int
 import numpy as np
 import pandas as pd
 import shapely
@@ -250,7 +251,9 @@ def latlng_to_h3(lat: np.ndarray, lng: np.ndarray, res: int) -> np.ndarray:
         return out
     # hash each (lat, lng) pair once: a complex number holds both exactly
     inverse, uniq = pd.factorize(lat[ok] + 1j * lng[ok], sort=False)
-    cells = np.fromiter((h3.str_to_int(h3.latlng_to_cell(z.real, z.imag, res)) for z in uniq),
+    to_cell = h3_int.latlng_to_cell
+    cells = np.fromiter((to_cell(a, b, res) for a, b in zip(uniq.real.tolist(),
+                                                            uniq.imag.tolist(), strict=True)),
                         dtype=np.uint64, count=len(uniq))
     out[ok] = cells[inverse]
     return out
