@@ -37,6 +37,7 @@ PAGES: list[Page] = [
     Page("app_pages/grids.py", "page.grids", ":material/grid_view:"),
     Page("app_pages/heatmaps.py", "page.heatmaps", ":material/local_fire_department:"),
     Page("app_pages/events.py", "page.events", ":material/task_alt:"),
+    Page("app_pages/cameras.py", "page.cameras", ":material/videocam:"),
 ]
 
 st.set_page_config(page_title="gridmap", page_icon=_favicon(), layout="wide")

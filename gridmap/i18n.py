@@ -145,6 +145,7 @@ register(
         "page.grids": {"zh": "网格划分", "en": "Grid partition"},
         "page.heatmaps": {"zh": "人地事热力", "en": "Heatmaps"},
         "page.events": {"zh": "事件闭环", "en": "Closed loop"},
+        "page.cameras": {"zh": "视频监控", "en": "Cameras"},
         # Overview page
         "overview.title": {"zh": "一张网总览", "en": "One-network overview"},
         "demo.label": {
