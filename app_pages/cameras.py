@@ -263,18 +263,18 @@ def main(ws: Workspace) -> None:
                     for t in ("density", "summary", "coverage", "sites", "gb")])
     with tabs[0]:
         st.dataframe(pd.DataFrame(table.drop(columns="geometry")), hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
         _download(table, f"density_{by}.csv", "cameras.dl_density", lang)
         if len(outside):
             st.caption(tr("cameras.outside_list", lang))
             cols = [c for c in ("camera_id", "point_id", "status") if c in outside.columns]
             st.dataframe(pd.DataFrame(outside[cols]), hide_index=True)
     with tabs[1]:
-        st.dataframe(summary, hide_index=True, use_container_width=True)
+        st.dataframe(summary, hide_index=True, width="stretch")
         _download(summary, "density_summary.csv", "cameras.dl_summary", lang)
     with tabs[2]:
         st.dataframe(pd.DataFrame(cov.grids.drop(columns="geometry")), hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
         _download(cov.grids, "coverage.csv", "cameras.dl_coverage", lang)
         for note in cov.notes:
             st.caption(note)
@@ -296,14 +296,14 @@ def main(ws: Workspace) -> None:
             frame, pct = sites
             st.success(tr("cameras.suggested", lang, n=len(frame), pct=f"{pct:.2f}"))
             st.dataframe(pd.DataFrame(frame.drop(columns="geometry")), hide_index=True,
-                         use_container_width=True)
+                         width="stretch")
             _download(frame, "suggested_sites.csv", "cameras.dl_sites", lang)
     with tabs[4]:
         findings, devices = gb_check(data, ws.data_key)
         st.caption(tr("cameras.gb_devices", lang))
         st.dataframe(devices, hide_index=True)
         if len(findings):
-            st.dataframe(findings, hide_index=True, use_container_width=True)
+            st.dataframe(findings, hide_index=True, width="stretch")
             _download(findings, "gb28181_findings.csv", "cameras.dl_gb", lang)
         else:
             st.success(tr("cameras.gb_none", lang))
