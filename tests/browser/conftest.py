@@ -146,10 +146,12 @@ class Watch:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
     def assert_clean(self) -> None:
-        """No request left localhost, no console error, no uncaught page error."""
+        """No request left localhost or failed, no console error, no uncaught page error."""
         assert self.blocked == [], f"requests to the internet: {self.blocked}"
+        assert self.failed == [], f"failed requests: {self.failed}"
         assert self.page_errors == [], f"page errors: {self.page_errors}"
         assert self.console_errors == [], f"console errors: {self.console_errors}"
 
@@ -182,6 +184,8 @@ def offline_page(browser) -> Iterator[Callable]:
         page = ctx.new_page()
         page.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: watch.page_errors.append(str(e)))
+        page.on("response", lambda r: watch.failed.append(f"{r.status} {r.url}")
+                if r.status >= 400 else None)
         return page, watch
 
     yield open_page

@@ -1,11 +1,15 @@
 """The app in headless Chromium with every non-localhost request blocked.
 
 Proves the map draws offline: Leaflet, the grid polygons, the clustered camera
-points and the legends all come from this machine. Screenshots go to
-test-artifacts/ (one per page and language).
+points and the legends all come from this machine; then opens every page listed
+in app.PAGES through the navigation, offline, without errors. Screenshots go to
+test-artifacts/ (the overview in both languages, and one per page).
 """
 
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -17,6 +21,7 @@ from layers.cameras import camera_points
 
 pytestmark = pytest.mark.browser
 
+ROOT = Path(__file__).resolve().parents[2]
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 # streamlit-folium names the map `map_div`; collect the tooltip of every camera marker
 _TOOLTIPS_JS = """() => {
@@ -57,6 +62,22 @@ def _wait_for(measure, ok, page, *, tries: int = 40):
         page.wait_for_timeout(250)
         value = measure()
     return value
+
+
+_READY_JS = """() => {
+    const app = document.querySelector('[data-test-script-state]');
+    return app && app.dataset.testScriptState === 'notRunning'
+        && !document.querySelector('[data-testid="stSkeleton"]')
+        && document.querySelector('h1') !== null;
+}"""
+
+
+def _ready(page) -> None:
+    """Wait until the script has run and every element is drawn (twice, 0.5 s apart)."""
+    for _ in range(2):
+        page.wait_for_function(_READY_JS, timeout=TIMEOUT)
+        page.wait_for_timeout(500)
+    page.wait_for_function(_READY_JS, timeout=TIMEOUT)
 
 
 def _settle(page, frame) -> None:
@@ -129,4 +150,45 @@ def test_language_follows_browser_and_switch(offline_page, app_url, screenshot):
     expect(frame.locator(".gridmap-legend[data-legend='cameras']")).to_contain_text(
         "Camera point status"
     )
+    watch.assert_clean()
+
+
+def _pages() -> list[str]:
+    """Page scripts listed in app.PAGES (read from the source: importing app.py runs it)."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    return [
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Page"
+        and node.args and isinstance(node.args[0], ast.Constant)
+    ]
+
+
+def test_pages_are_listed():
+    pages = _pages()
+    assert pages[0] == "app_pages/overview.py"
+    assert all((ROOT / p).is_file() for p in pages)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", _pages())
+def test_every_page_opens_offline(offline_page, app_url, screenshot, script):
+    name = Path(script).stem
+    page, watch = offline_page("en-US")
+    page.goto(app_url, timeout=TIMEOUT)
+    _ready(page)
+    if script != _pages()[0]:
+        # through the navigation, as a person would (a deep link makes Streamlit probe
+        # /<page>/_stcore/ first, which answers 404 by design)
+        page.locator(f"[data-testid='stSidebarNav'] a[href$='/{name}']").click()
+        page.wait_for_url(f"**/{name}", timeout=TIMEOUT)
+        _ready(page)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    expect(page.locator("[data-testid='stSidebar']")).to_contain_text("Basemap")
+    maps = page.locator(MAP_FRAME)
+    for i in range(maps.count()):
+        frame = page.frame_locator(MAP_FRAME).nth(i)
+        frame.locator(".leaflet-container").wait_for(state="attached", timeout=TIMEOUT)
+        _settle(page, frame)
+    screenshot(page, f"page-{name}")
     watch.assert_clean()
