@@ -76,7 +76,8 @@ def build_map(ws: Workspace, data: DemoData, colour_by: str) -> folium.Map:
     )
     group = folium.FeatureGroup(name=tr("layer.grids", ws.lang))
     polygons.add_to(group)
-    boundary_layer(display_outlines(data, ws.data_key, ws.datum, colour_by)).add_to(group)
+    if colour_by in grids.columns:
+        boundary_layer(display_outlines(data, ws.data_key, ws.datum, colour_by)).add_to(group)
     for layer, leg in (
         (group, grid_legend.follow(group)),
         incident_layer(grids, counts, lang=ws.lang, show=False, geometry_from=polygons),
