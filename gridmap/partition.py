@@ -451,12 +451,120 @@ def _local_search(
 
 
 @njit(cache=True)
+def _part_delta(u, a, b, indptr, indices, cost, assign):  # pragma: no cover - numba
+    """Cut change of moving ``u`` from part ``a`` to part ``b`` (negative = shorter boundary)."""
+    d = 0.0
+    for p in range(indptr[u], indptr[u + 1]):
+        c = assign[indices[p]]
+        if c == a:
+            d += cost[p]
+        elif c == b:
+            d -= cost[p]
+    return d
+
+
+@njit(cache=True)
+def _swap_search(
+    indptr, indices, cost, vals, wf, target, tau, tol, assign, sums, counts, frozen, closed,
+    orig, alpha, max_sweeps, seed,
+):  # pragma: no cover - numba
+    """Exchange pairs of nearby boundary units between two neighbouring parts.
+
+    A unit ``u`` of part ``a`` moves to ``b`` and a unit ``v`` of ``b`` within two
+    steps of ``u`` moves to ``a`` when the pair lowers the same objective as
+    :func:`_local_search`; single moves cannot do this when the balance band is
+    tight. Both parts must stay connected. Returns the number of swaps.
+    """
+    n = assign.shape[0]
+    nf = vals.shape[1]
+    np.random.seed(seed)  # noqa: NPY002
+    mark = np.zeros((n, 2), np.int64)
+    queue = np.empty(n, np.int64)
+    seen = np.zeros(n, np.int64)
+    stamp = 0
+    total = 0
+    for _sweep in range(max_sweeps):
+        order = np.random.permutation(n)  # noqa: NPY002
+        swaps = 0
+        for idx in range(n):
+            u = order[idx]
+            if frozen[u]:
+                continue
+            a = assign[u]
+            if closed[a] or counts[a] <= 1:
+                continue
+            for p in range(indptr[u], indptr[u + 1]):
+                b = assign[indices[p]]
+                if b == a or closed[b]:
+                    continue
+                du = _part_delta(u, a, b, indptr, indices, cost, assign)
+                if alpha != 0.0:
+                    du += alpha * ((1.0 if b != orig[u] else 0.0) - (1.0 if a != orig[u] else 0.0))
+                if du >= 0.0:
+                    continue  # only pairs led by a move that shortens the boundary
+                stamp += 1
+                if not _removable(u, a, indptr, indices, assign, mark, queue, stamp):
+                    continue
+                assign[u] = b
+                best_v = -1
+                best_d = -1e-9
+                stamp += 1
+                for q in range(indptr[u], indptr[u + 1]):
+                    x = indices[q]
+                    for r in range(indptr[x], indptr[x + 1] + 1):
+                        v = x if r == indptr[x + 1] else indices[r]
+                        if v == u or seen[v] == stamp or assign[v] != b or frozen[v]:
+                            continue
+                        seen[v] = stamp
+                        dv = _part_delta(v, b, a, indptr, indices, cost, assign)
+                        if alpha != 0.0:
+                            dv += alpha * ((1.0 if a != orig[v] else 0.0)
+                                           - (1.0 if b != orig[v] else 0.0))
+                        if dv >= 1e300:
+                            continue
+                        touches = False
+                        for s in range(indptr[v], indptr[v + 1]):
+                            if assign[indices[s]] == a:
+                                touches = True
+                                break
+                        if not touches:
+                            continue
+                        dbal = 0.0
+                        for f in range(nf):
+                            xa = sums[a, f] - vals[u, f] + vals[v, f]
+                            xb = sums[b, f] + vals[u, f] - vals[v, f]
+                            dbal += wf[f] * (
+                                _pen(xa, target[a, f], tau, tol) + _pen(xb, target[b, f], tau, tol)
+                                - _pen(sums[a, f], target[a, f], tau, tol)
+                                - _pen(sums[b, f], target[b, f], tau, tol)
+                            )
+                        d = _KBAL * dbal + du + dv
+                        if d < best_d:
+                            best_d = d
+                            best_v = v
+                if best_v >= 0:
+                    stamp += 1
+                    if _removable(best_v, b, indptr, indices, assign, mark, queue, stamp):
+                        assign[best_v] = a
+                        for f in range(nf):
+                            sums[a, f] += vals[best_v, f] - vals[u, f]
+                            sums[b, f] += vals[u, f] - vals[best_v, f]
+                        swaps += 1
+                        break
+                assign[u] = a  # no partner: undo the first move
+        total += swaps
+        if swaps == 0:
+            break
+    return total
+
+
+@njit(cache=True)
 def _transfer(indptr, indices, cost, w, assign, counts, frozen, a, b, amount):  # pragma: no cover
     """Move units from part ``a`` to its neighbour ``b`` until about ``amount`` of ``w`` moved.
 
     Units are taken where the cut shrinks most (compact growth of ``b``), never
-    disconnecting ``a``, never overshooting by more than half a unit. Returns the
-    amount moved.
+    disconnecting ``a``; the transfer stops short rather than overshoot by more
+    than half a unit. Returns the amount moved.
     """
     n = assign.shape[0]
     mark = np.zeros((n, 2), np.int64)
@@ -469,8 +577,6 @@ def _transfer(indptr, indices, cost, w, assign, counts, frozen, a, b, amount):  
         bestgain = -1e300
         for u in range(n):
             if assign[u] != a or frozen[u]:
-                continue
-            if w[u] > 2.0 * remaining:
                 continue
             gain = 0.0
             touches = False
@@ -488,8 +594,8 @@ def _transfer(indptr, indices, cost, w, assign, counts, frozen, a, b, amount):  
                 if _removable(u, a, indptr, indices, assign, mark, queue, stamp):
                     bestgain = gain
                     best = u
-        if best < 0:
-            break
+        if best < 0 or w[best] > 2.0 * remaining:
+            break  # the next compact unit would overshoot: leave the rest to the local search
         assign[best] = b
         counts[a] -= 1
         counts[b] += 1
@@ -634,7 +740,7 @@ def _score(labels, vals, wf, target, tol, cost, graph) -> tuple[float, float]:
 
 
 def _search(graph, labels, vals, wf, target, tol, cost, *, seed, frozen=None, closed=None,
-            orig=None, alpha=0.0, taus=(0.25, 0.9), max_sweeps=200) -> np.ndarray:
+            orig=None, alpha=0.0, taus=(0.25, 0.9), max_sweeps=200, swaps=True) -> np.ndarray:
     labels = labels.astype(np.int64).copy()
     k = target.shape[0]
     sums = np.zeros((k, vals.shape[1]))
@@ -643,11 +749,27 @@ def _search(graph, labels, vals, wf, target, tol, cost, *, seed, frozen=None, cl
     frozen = np.zeros(graph.n, dtype=np.bool_) if frozen is None else frozen
     closed = np.zeros(k, dtype=np.bool_) if closed is None else closed
     orig = labels.copy() if orig is None else orig.astype(np.int64)
+    norm = max(tol, _TOL_FLOOR)
     for i, tau in enumerate(taus):
         _local_search(
-            graph.indptr, graph.indices, cost, vals, wf, target, tau * tol, max(tol, _TOL_FLOOR),
+            graph.indptr, graph.indices, cost, vals, wf, target, tau * tol, norm,
             labels, sums, counts, frozen, closed, orig, float(alpha), max_sweeps, seed + i,
         )
+    if swaps:
+        # pairs of exchanges smooth boundaries the tight band keeps single moves from fixing
+        for rnd in range(3):
+            done = _swap_search(
+                graph.indptr, graph.indices, cost, vals, wf, target, taus[-1] * tol, norm,
+                labels, sums, counts, frozen, closed, orig, float(alpha), max_sweeps,
+                seed + 101 + rnd,
+            )
+            moved = _local_search(
+                graph.indptr, graph.indices, cost, vals, wf, target, taus[-1] * tol, norm,
+                labels, sums, counts, frozen, closed, orig, float(alpha), max_sweeps,
+                seed + 201 + rnd,
+            )
+            if done == 0 and moved == 0:
+                break
     return labels
 
 

@@ -487,29 +487,40 @@ def _flows(pairs: np.ndarray, excess: np.ndarray, slack: np.ndarray) -> np.ndarr
     return res.x[:m] - res.x[m:]
 
 
-def _apply_flows(graph, labels, w, target, closed, frozen, cost, tol) -> np.ndarray:
-    """Move units along the least transfers that balance the grids (primary weight ``w``)."""
+def _apply_flows(graph, labels, w, target, closed, frozen, cost, tol, *, rounds=4) -> np.ndarray:
+    """Move units along the least transfers that balance the grids (primary weight ``w``).
+
+    Transfers stop short rather than take a unit that overshoots, and units
+    moved change which grids touch: the flows are recomputed on what is left,
+    a few rounds.
+    """
     labels = labels.astype(np.int64).copy()
     k = len(target)
     rows = np.repeat(np.arange(graph.n), graph.degree)
-    la, lb = labels[rows], labels[graph.indices]
-    sel = (la < lb) & ~closed[la] & ~closed[lb]
-    pairs = np.unique(np.column_stack([la[sel], lb[sel]]), axis=0)
-    sums = np.bincount(labels, weights=w, minlength=k)
-    excess = np.where(closed, 0.0, sums - target)
     slack = np.where(closed, 0.0, 0.5 * tol * target)
-    flow = _flows(pairs, excess, slack)
-    if flow is None:
-        return labels
-    counts = np.bincount(labels, minlength=k).astype(np.int64)
-    big = np.abs(flow) > 1e-9
-    # largest transfers first; each is realised as far as contiguity allows
-    for idx in np.argsort(-np.abs(flow) * big)[: int(big.sum())]:
-        a, b = int(pairs[idx, 0]), int(pairs[idx, 1])
-        amount = float(flow[idx])
-        if amount < 0:
-            a, b, amount = b, a, -amount
-        _transfer(graph.indptr, graph.indices, cost, w, labels, counts, frozen, a, b, amount)
+    for _ in range(rounds):
+        la, lb = labels[rows], labels[graph.indices]
+        sel = (la < lb) & ~closed[la] & ~closed[lb]
+        pairs = np.unique(np.column_stack([la[sel], lb[sel]]), axis=0)
+        sums = np.bincount(labels, weights=w, minlength=k)
+        excess = np.where(closed, 0.0, sums - target)
+        if (np.abs(excess) <= slack + 1e-12).all():
+            break
+        flow = _flows(pairs, excess, slack)
+        if flow is None:
+            break
+        counts = np.bincount(labels, minlength=k).astype(np.int64)
+        big = np.abs(flow) > 1e-9
+        moved = 0.0
+        # largest transfers first; each is realised as far as contiguity allows
+        for idx in np.argsort(-np.abs(flow) * big)[: int(big.sum())]:
+            a, b = int(pairs[idx, 0]), int(pairs[idx, 1])
+            amount = float(flow[idx])
+            if amount < 0:
+                a, b, amount = b, a, -amount
+            moved += _transfer(graph.indptr, graph.indices, cost, w, labels, counts, frozen, a, b, amount)
+        if moved == 0:
+            break
     return labels
 
 
