@@ -76,16 +76,22 @@ def _nice(x: float) -> str:
 
 
 def _to_mercator(raster: Raster) -> tuple[np.ndarray, tuple[float, float, float, float]]:
-    """The raster in EPSG:3857 (NaN outside) and its lon/lat bounds (W, S, E, N)."""
+    """The raster in EPSG:3857 (NaN where masked) and its lon/lat bounds (W, S, E, N)."""
     rows, cols = raster.shape
     src = np.asarray(raster.array, dtype=np.float32)
     dst_crs = "EPSG:3857"
     transform, width, height = calculate_default_transform(
         raster.crs.to_wkt(), dst_crs, cols, rows, *raster.bounds)
-    dest = np.full((height, width), np.nan, dtype=np.float32)
-    reproject(src, dest, src_transform=raster.transform, src_crs=raster.crs.to_wkt(),
-              dst_transform=transform, dst_crs=dst_crs, resampling=Resampling.nearest,
-              src_nodata=np.nan, dst_nodata=np.nan)
+    # values and the privacy mask are warped apart, so that cells outside the
+    # raster's footprint stay empty instead of looking masked
+    masked = np.isnan(src).astype(np.uint8)
+    dest = np.zeros((height, width), dtype=np.float32)
+    dest_mask = np.zeros((height, width), dtype=np.uint8)
+    common = {"src_transform": raster.transform, "src_crs": raster.crs.to_wkt(),
+              "dst_transform": transform, "dst_crs": dst_crs, "resampling": Resampling.nearest}
+    reproject(np.nan_to_num(src, nan=0.0), dest, **common)
+    reproject(masked, dest_mask, **common)
+    dest[dest_mask == 1] = np.nan
     left, top = transform.c, transform.f
     right, bottom = left + width * transform.a, top + height * transform.e
     r = 6378137.0
