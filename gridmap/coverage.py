@@ -66,7 +66,7 @@ from .assign import _ragged, assign_points, pick_grid_id
 from .crs import metric_crs
 from .gb28181 import parse_ids
 from .osm import parse_direction
-from .viewshed import ray_polygons, visible_views
+from .viewshed import _rays, _visible
 
 __all__ = [
     "BUILT_STATUSES",
@@ -309,20 +309,15 @@ def _views_metric(
     m = cams.to_crs(crs)
     x = m.geometry.x.to_numpy()
     y = m.geometry.y.to_numpy()
-    occluded = np.zeros(len(m), dtype=bool)
+    az = params["azimuth_deg"].fillna(0.0).to_numpy()
     if buildings is not None and len(buildings) and len(m):
-        polys = visible_views(m, buildings.to_crs(crs), range_m=params["range_m"].to_numpy(),
-                              azimuth_deg=params["azimuth_deg"].fillna(0.0).to_numpy(),
-                              hfov_deg=params["hfov_deg"].to_numpy(),
-                              ray_step_deg=arc_step_deg).values
-        full = ray_polygons(x, y, params["range_m"].to_numpy(),
-                            params["azimuth_deg"].fillna(0.0).to_numpy(),
-                            params["hfov_deg"].to_numpy(), ray_step_deg=arc_step_deg)
-        occluded = ~shapely.equals_exact(polys, full, tolerance=1e-6)
+        polys, occluded = _visible(m, buildings.to_crs(crs),
+                                   range_m=params["range_m"].to_numpy(), azimuth_deg=az,
+                                   hfov_deg=params["hfov_deg"].to_numpy(),
+                                   ray_step_deg=arc_step_deg)
     else:
-        polys = ray_polygons(x, y, params["range_m"].to_numpy(),
-                             params["azimuth_deg"].fillna(0.0).to_numpy(),
-                             params["hfov_deg"].to_numpy(), ray_step_deg=arc_step_deg)
+        polys, occluded = _rays(x, y, params["range_m"].to_numpy(), az,
+                                params["hfov_deg"].to_numpy(), ray_step_deg=arc_step_deg)
     cols = {"camera_id": cams["camera_id"].to_numpy()} if "camera_id" in cams else {}
     out = gpd.GeoDataFrame({**cols, **{c: params[c].to_numpy() for c in params.columns}},
                            geometry=polys, crs=crs)
@@ -479,7 +474,8 @@ class CoverageResult:
     Attributes
     ----------
     views
-        One view polygon per built camera (EPSG:4326), see :func:`camera_views`.
+        One view polygon per built camera, in the metric CRS the analysis used
+        (``to_crs(4326)`` for a web map), see :func:`camera_views`.
     grids
         Per grid (EPSG:4326): the grid id, ``area_km2``, ``cameras``,
         ``covered_pct``, ``overlap_pct``, ``blind_spots`` (number),
@@ -767,7 +763,7 @@ def coverage(
             notes.append(f"{n_out} incident(s) outside every grid")
     grid_table = gpd.GeoDataFrame(table, geometry=grids.geometry.to_crs("EPSG:4326").values,
                                   crs="EPSG:4326")
-    views_out = views.drop(columns=["x", "y", "row"]).to_crs("EPSG:4326")
+    views_out = views.drop(columns=["x", "y", "row"])  # metric: reprojecting 10M vertices is slow
     blind_out = blind.drop(columns="_g").to_crs("EPSG:4326")
     return CoverageResult(views=views_out, grids=grid_table, blind_spots=blind_out,
                           incidents_uncovered=uncovered, cell_m=cell_m, grid_id=gid,

@@ -21,17 +21,26 @@ __all__ = ["ray_polygons", "visible_views"]
 
 
 @njit(cache=True, nogil=True)
-def _cast(px: np.ndarray, py: np.ndarray, r: np.ndarray, a0: np.ndarray, a1: np.ndarray,
-          n_rays: np.ndarray, seg_off: np.ndarray, seg: np.ndarray,
-          out_off: np.ndarray, out: np.ndarray) -> None:
-    """Ray end points for every camera (angles clockwise from north, degrees)."""
+def _cast(px: np.ndarray, py: np.ndarray, r: np.ndarray, a0: np.ndarray, step: np.ndarray,
+          n_rays: np.ndarray, apex: np.ndarray, seg_off: np.ndarray, seg: np.ndarray,
+          ring_off: np.ndarray, coords: np.ndarray, blocked: np.ndarray) -> None:
+    """Ring coordinates of every view: rays (clockwise from north) stopped by segments.
+
+    A sector ring is apex, ray ends, apex; a circle ring is the ray ends, closed.
+    Ray directions come from rotating the first one by ``step`` (no sin/cos per ray).
+    """
     for i in range(len(px)):
         n = n_rays[i]
-        for j in range(n):
-            ang = np.deg2rad(a0[i] + (a1[i] - a0[i]) * j / (n - 1)) if n > 1 else \
-                np.deg2rad(a0[i])
-            dx = np.sin(ang)
-            dy = np.cos(ang)
+        a = np.deg2rad(a0[i])
+        dx, dy = np.sin(a), np.cos(a)
+        cs, sn = np.cos(np.deg2rad(step[i])), np.sin(np.deg2rad(step[i]))
+        k = ring_off[i]
+        if apex[i]:
+            coords[k, 0] = px[i]
+            coords[k, 1] = py[i]
+            k += 1
+        first = k
+        for _ in range(n):
             best = r[i]
             for s in range(seg_off[i], seg_off[i + 1]):
                 ax = seg[s, 0]
@@ -49,9 +58,19 @@ def _cast(px: np.ndarray, py: np.ndarray, r: np.ndarray, a0: np.ndarray, a1: np.
                 u = (wx * dy - wy * dx) / denom
                 if 0.0 <= u <= 1.0:
                     best = t
-            k = out_off[i] + j
-            out[k, 0] = px[i] + best * dx
-            out[k, 1] = py[i] + best * dy
+            if best < r[i]:
+                blocked[i] = True
+            coords[k, 0] = px[i] + best * dx
+            coords[k, 1] = py[i] + best * dy
+            k += 1
+            # clockwise rotation by ``step``: (sin, cos) of angle + step
+            dx, dy = dx * cs + dy * sn, dy * cs - dx * sn
+        if apex[i]:
+            coords[k, 0] = px[i]
+            coords[k, 1] = py[i]
+        else:
+            coords[k, 0] = coords[first, 0]
+            coords[k, 1] = coords[first, 1]
 
 
 def ray_polygons(
@@ -60,6 +79,19 @@ def ray_polygons(
     ray_step_deg: float = 1.0,
 ) -> np.ndarray:
     """View polygons from rays, in the metric CRS of the coordinates.
+
+    See :func:`_rays` for the parameters; returns one shapely polygon per camera.
+    """
+    return _rays(x, y, range_m, azimuth_deg, hfov_deg, segments=segments,
+                 ray_step_deg=ray_step_deg)[0]
+
+
+def _rays(
+    x: np.ndarray, y: np.ndarray, range_m: np.ndarray, azimuth_deg: np.ndarray,
+    hfov_deg: np.ndarray, *, segments: list[np.ndarray] | None = None,
+    ray_step_deg: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """View polygons from rays, and whether any ray of each was stopped.
 
     Parameters
     ----------
@@ -75,20 +107,23 @@ def ray_polygons(
 
     Returns
     -------
-    numpy.ndarray
-        Shapely polygons, one per camera.
+    (numpy.ndarray, numpy.ndarray)
+        Shapely polygons, one per camera, and a boolean "blocked" per camera.
     """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
     n = len(x)
-    full = hfov_deg >= 360.0
-    width = np.where(full, 360.0, hfov_deg)
-    a0 = np.where(full, 0.0, azimuth_deg - width / 2.0)
-    a1 = a0 + width
+    hfov = np.asarray(hfov_deg, dtype=float)
+    full = hfov >= 360.0
+    width = np.where(full, 360.0, hfov)
+    a0 = np.where(full, 0.0, np.asarray(azimuth_deg, dtype=float) - width / 2.0)
     n_rays = (np.ceil(width / ray_step_deg).astype(np.int64) + 1).clip(2)
     n_rays = np.where(full, n_rays - 1, n_rays)  # a circle does not repeat its first ray
-    a1 = np.where(full, a0 + 360.0 * (n_rays - 1) / n_rays, a1)
-    out_off = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(n_rays, out=out_off[1:])
-    out = np.empty((out_off[-1], 2), dtype=np.float64)
+    step = np.where(full, 360.0 / n_rays, width / (n_rays - 1))
+    apex = ~full
+    ring_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(n_rays + np.where(apex, 2, 1), out=ring_off[1:])
+    coords = np.empty((ring_off[-1], 2), dtype=np.float64)
     seg_off = np.zeros(n + 1, dtype=np.int64)
     if segments is None:
         seg = np.empty((0, 4), dtype=np.float64)
@@ -96,30 +131,18 @@ def ray_polygons(
         np.cumsum([len(s) for s in segments], out=seg_off[1:])
         seg = (np.concatenate(segments).astype(np.float64) if seg_off[-1]
                else np.empty((0, 4), dtype=np.float64))
-    _cast(np.asarray(x, float), np.asarray(y, float), np.asarray(range_m, float), a0, a1,
-          n_rays, seg_off, seg, out_off, out)
-    # rings: sectors start and end at the camera, circles close on their first ray
-    apex = ~full
-    size = n_rays + np.where(apex, 2, 1)
-    ring_off = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(size, out=ring_off[1:])
-    coords = np.empty((ring_off[-1], 2), dtype=np.float64)
-    start = ring_off[:-1]
-    ends_at = start + apex  # where the ray end points begin in each ring
-    pos = np.repeat(ends_at - out_off[:-1], n_rays) + np.arange(out_off[-1])
-    coords[pos] = out
-    cam = np.column_stack([x, y]).astype(np.float64)
-    coords[start[apex]] = cam[apex]
-    coords[ring_off[1:][apex] - 1] = cam[apex]
-    coords[ring_off[1:][full] - 1] = out[out_off[:-1][full]]
+    blocked = np.zeros(n, dtype=np.bool_)
+    _cast(x, y, np.asarray(range_m, dtype=float), a0, step, n_rays, apex, seg_off, seg,
+          ring_off, coords, blocked)
     polys = shapely.from_ragged_array(
         shapely.GeometryType.POLYGON, coords, (ring_off, np.arange(n + 1, dtype=np.int64)))
-    bad = np.flatnonzero(~shapely.is_valid(polys))
+    check = np.flatnonzero(blocked)
+    bad = check[~shapely.is_valid(polys[check])] if len(check) else check
     for i in bad:  # rays stopped right at the camera can fold a ring
         fixed = shapely.make_valid(polys[i])
         parts = [g for g in shapely.get_parts(fixed) if g.geom_type == "Polygon"]
         polys[i] = shapely.union_all(parts) if parts else shapely.Polygon()
-    return polys
+    return polys, blocked
 
 
 def _edges(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -159,6 +182,15 @@ def visible_views(
     geopandas.GeoSeries
         One polygon per camera, aligned with ``cameras``.
     """
+    polys, _ = _visible(cameras, buildings, range_m=range_m, azimuth_deg=azimuth_deg,
+                        hfov_deg=hfov_deg, ray_step_deg=ray_step_deg)
+    return gpd.GeoSeries(polys, index=cameras.index, crs=cameras.crs)
+
+
+def _visible(cameras: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *, range_m: np.ndarray,
+             azimuth_deg: np.ndarray, hfov_deg: np.ndarray,
+             ray_step_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """Visibility polygons and whether a building cut each one."""
     same_crs(cameras, buildings, left="cameras", right="buildings")
     x = cameras.geometry.x.to_numpy()
     y = cameras.geometry.y.to_numpy()
@@ -187,6 +219,5 @@ def visible_views(
             if len(ps):
                 idx = np.concatenate([order[first[p]:last[p]] for p in ps])
                 segments[c] = seg[idx]
-    polys = ray_polygons(x, y, r, np.asarray(azimuth_deg, float), np.asarray(hfov_deg, float),
-                         segments=segments, ray_step_deg=ray_step_deg)
-    return gpd.GeoSeries(polys, index=cameras.index, crs=cameras.crs)
+    return _rays(x, y, r, np.asarray(azimuth_deg, float), np.asarray(hfov_deg, float),
+                 segments=segments, ray_step_deg=ray_step_deg)

@@ -92,6 +92,8 @@ def write_outputs(layers: dict[str, gpd.GeoDataFrame], out: Path, *, main: str) 
 
     written = []
     ext = out.suffix.lower()
+    layers = {k: (v.to_crs("EPSG:4326") if v.crs is not None and not v.crs.is_geographic
+                  else v) for k, v in layers.items()}
     if ext == ".gpkg":
         if out.exists():
             out.unlink()
