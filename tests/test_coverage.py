@@ -257,3 +257,37 @@ def test_views_cover_their_polygons_exactly() -> None:
     union = shapely.union_all(res.views.to_crs(METRIC).geometry.values)
     total = union.intersection(box(X0, Y0, X0 + 300, Y0 + 300)).area / 90_000 * 100
     assert res.grids["covered_pct"].mean() == pytest.approx(total, abs=0.3)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_coverage_demo(demo_small, tmp_path, capsys) -> None:
+    import pyogrio
+
+    from gridmap.cli import main
+
+    out = tmp_path / "cov.gpkg"
+    code = main(["coverage", "--grids", str(demo_small / "grids.gpkg"), "--cameras",
+                 str(demo_small / "cameras.csv"), "--buildings",
+                 str(demo_small / "buildings.gpkg"), "--roads", str(demo_small / "roads.gpkg"),
+                 "--incidents", str(demo_small / "incidents.parquet"), "--cell", "4",
+                 "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "Coverage per grid" in text
+    assert "view(s) cut by buildings" in text
+    layers = {name for name, _ in pyogrio.list_layers(out)}
+    assert layers == {"grids", "views", "blind_spots", "incidents_uncovered"}
+    table = gpd.read_file(out, layer="grids")
+    assert {"covered_pct", "overlap_pct", "road_covered_pct",
+            "incidents_covered_pct"} <= set(table.columns)
+    assert table["covered_pct"].between(0, 100).all()
+    views = gpd.read_file(out, layer="views")
+    assert views.crs.to_epsg() == 4326
+    only = tmp_path / "views.geojson"
+    assert main(["coverage", "--cameras", str(demo_small / "cameras.csv"), "--level",
+                 "recognition", "--out", str(only)]) == 0
+    v = gpd.read_file(only)
+    assert set(v["range_source"]) == {"dori:recognition"}
+    assert "area seen by at least one camera" in capsys.readouterr().out
