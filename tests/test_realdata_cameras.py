@@ -194,3 +194,21 @@ def test_coverage_with_osm_buildings_and_roads(realdata) -> None:
     roads = read_overpass(realdata / "osm" / "overpass_sf_mission_roads_2017.json.gz")
     roads = roads[roads.geom_type == "LineString"]
     assert len(pd.unique(roads["highway"])) > 1
+
+
+def test_cli_on_chicago(realdata, tmp_path, capsys) -> None:
+    from gridmap.cli import main
+
+    areas = str(realdata / "chicago" / "community_areas_2020.geojson")
+    cams = str(realdata / "chicago" / "Speed_Camera_Locations.csv")
+    out = tmp_path / "cov.gpkg"
+    assert main(["coverage", "--grids", areas, "--cameras", cams, "--approaches",
+                 ",".join(APPROACHES), "--cell", "5", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "230 views from the approach columns" in text
+    assert "grid id column: 'community_code'" in text  # no grid id in the file: chosen
+    views = gpd.read_file(out, layer="views")
+    assert len(views) == 230
+    assert set(views["azimuth_deg"].round()) <= {0.0, 90.0, 180.0, 270.0, 45.0, 135.0,
+                                                  225.0, 315.0}
+    assert main(["density", "--grids", areas, "--cameras", cams, "--target", "urban=1"]) == 0

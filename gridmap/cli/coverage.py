@@ -80,6 +80,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="raster cell size in metres (default 2)")
     p.add_argument("--min-blind-area", type=float, default=200.0, metavar="M2",
                    help="smallest unseen area reported as a blind spot (default 200 m²)")
+    p.add_argument("--approaches", metavar="COL1,COL2",
+                   help="one view per enforced approach in these columns (e.g. Chicago's "
+                        "'FIRST APPROACH,SECOND APPROACH'; NB faces south)")
     p.add_argument("--online-only", action="store_true",
                    help="count only online cameras (default: all but planned)")
     p.add_argument("--out", metavar="OUT", help="output (.gpkg keeps every layer)")
@@ -115,9 +118,12 @@ def write_outputs(layers: dict[str, gpd.GeoDataFrame], out: Path, *, main: str) 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``gridmap coverage``; return the exit code."""
-    from ..coverage import BUILT_STATUSES, camera_views, coverage
+    from ..coverage import BUILT_STATUSES, camera_views, coverage, split_approaches
 
     cameras = read_cameras(args.cameras, coords=args.coords)
+    if args.approaches:
+        cameras = split_approaches(cameras, [c.strip() for c in args.approaches.split(",")])
+        print(f"{len(cameras)} views from the approach columns")
     buildings = (read_features(args.buildings, what="buildings", geom="polygon")
                  if args.buildings else None)
     statuses = ("online",) if args.online_only else BUILT_STATUSES
