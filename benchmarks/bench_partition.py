@@ -1,0 +1,191 @@
+"""Balanced redraw: gridmap against GerryChain and spopt on the same inputs, in the same run.
+
+Cases
+-----
+* ``lattice``: 100×100 cells of 100 m, households ~ lognormal (seed 42), into
+  50 grids (``--quick``: 30×30 into 9). Goal: ≤ 5 s, max deviation ≤ 1%,
+  mean Polsby-Popper ≥ 0.6, cut edges ≤ 1,600, all contiguous.
+* ``sf``: 579 San Francisco block groups (``Population``, with islands) into 11.
+* ``chicago``: 77 Chicago community areas (``TOT_POP``) into 7.
+
+Every plan is scored by the same code (:func:`gridmap.metrics.plan_metrics`);
+cut edges are cross-checked against GerryChain's own adjacency graph. Peers:
+GerryChain ``recursive_tree_part`` (ε = 0.02) and spopt Ward, RegionKMeans,
+SKATER and max-p, each in a child process with a time cap (slow ones are
+reported as timed out rather than left running).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap.metrics import plan_metrics
+from gridmap.partition import partition_units
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = ROOT.parent / "shared" / "realdata"
+CAP_S = 180.0  # time cap per peer run
+
+
+def lattice(n: int, *, seed: int = 42) -> gpd.GeoDataFrame:
+    """n×n cells of 100 m near Jiaxing (EPSG:4549) with lognormal households."""
+    cols = np.tile(np.arange(n), n)
+    rows = np.repeat(np.arange(n), n)
+    x0, y0 = 500_000.0, 3_400_000.0
+    boxes = shapely.box(x0 + cols * 100, y0 + rows * 100, x0 + (cols + 1) * 100, y0 + (rows + 1) * 100)
+    hh = np.round(np.random.default_rng(seed).lognormal(mean=4.0, sigma=1.0, size=n * n))
+    return gpd.GeoDataFrame({"households": np.maximum(hh, 1.0)}, geometry=boxes, crs="EPSG:4549")
+
+
+def _score(units, labels, field, graph, k_wanted, tool, case, seconds, note=""):
+    labels = pd.Series(np.asarray(labels), index=units.index).astype(str)
+    target = units[field].sum() / k_wanted
+    _, m = plan_metrics(units, labels, fields=[field], graph=graph,
+                        targets=pd.Series({field: target}))
+    return {
+        "case": case, "tool": tool, "seconds": round(seconds, 2), "k": m["k"],
+        "max_dev": round(m[f"{field}_max_abs_dev"], 4), "mean_dev": round(m[f"{field}_mean_abs_dev"], 4),
+        "cv": round(m[f"{field}_cv"], 4), "mean_polsby_popper": round(m["mean_polsby_popper"], 3),
+        "mean_reock": round(m["mean_reock"], 3), "cut_edges": m["cut_edges"],
+        "contiguous": m["all_contiguous"], "note": note,
+    }
+
+
+def _child(fn, args, queue):
+    t0 = time.perf_counter()
+    labels = fn(*args)
+    queue.put((np.asarray(labels), time.perf_counter() - t0))
+
+
+def _capped(fn, *args, cap=CAP_S):
+    """Run ``fn(*args)`` in a child process; (labels, seconds) or (None, cap) on timeout."""
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fn, args, queue))
+    proc.start()
+    proc.join(cap)
+    if proc.is_alive():
+        proc.terminate()
+        proc.join()
+        return None, cap
+    if queue.empty():
+        return None, float("nan")
+    return queue.get()
+
+
+# --- peers ------------------------------------------------------------------
+
+def _nx_graph(graph, units, field):
+    import networkx as nx
+
+    e = graph.edges()
+    G = nx.Graph()
+    for i, v in enumerate(units[field].to_numpy()):
+        G.add_node(i, pop=float(v))
+    G.add_edges_from(zip(e["i"].to_numpy(), e["j"].to_numpy(), strict=True))
+    return G
+
+
+def _gerrychain(G, k, field_total, eps, seed):
+    from gerrychain import Graph
+    from gerrychain.partition import recursive_tree_part
+
+    graph = Graph.from_networkx(G)
+    plan = recursive_tree_part(graph, range(k), field_total / k, "pop", eps, rng=seed)
+    return [plan[i] for i in range(len(plan))]
+
+
+def _spopt(kind, units, field, k, threshold):
+    import warnings
+
+    from libpysal.weights import Rook
+    from spopt.region import MaxPHeuristic, RegionKMeansHeuristic, Skater, WardSpatial
+
+    warnings.filterwarnings("ignore")
+    gdf = units.reset_index(drop=True)
+    w = Rook.from_dataframe(gdf, use_index=False, silence_warnings=True)
+    if kind == "ward":
+        model = WardSpatial(gdf, w, [field], n_clusters=k)
+    elif kind == "regionkmeans":
+        model = RegionKMeansHeuristic(gdf[[field]].to_numpy(), k, w, seed=0)
+    elif kind == "skater":
+        model = Skater(gdf, w, [field], n_clusters=k)
+    else:
+        model = MaxPHeuristic(gdf, w, [field], field, threshold, top_n=2)
+    model.solve()
+    return model.labels_
+
+
+# --- cases -------------------------------------------------------------------
+
+class _Rows(list):
+    """Rows that are also logged to stderr as they come (a long run keeps its progress)."""
+
+    def append(self, row):
+        print(json.dumps(row, default=str), file=sys.stderr, flush=True)
+        super().append(row)
+
+
+def _case(case, units, field, k, *, peers, seed=42):
+    rows = _Rows()
+    # warm the numba kernels (compiled once, then cached on disk) on a small input
+    partition_units(lattice(12), parts=3, balance=["households"])
+    t0 = time.perf_counter()
+    res = partition_units(units, parts=k, balance=[field], tolerance=0.01, seed=seed)
+    ours = time.perf_counter() - t0
+    graph = res.graph  # with island links, for scoring every plan the same way
+    rows.append(_score(units, res.assignment, field, graph, k, "gridmap", case, ours,
+                       note="total: graph, plan, grids and metrics"))
+    # independent adjacency (GerryChain / shapely rook) must give the same cut edges
+    from gerrychain import Graph
+
+    fixed = units.reset_index(drop=True)
+    fixed["geometry"] = shapely.make_valid(fixed.geometry.values)  # Chicago has one invalid area
+    gc_graph = Graph.from_geodataframe(fixed, adjacency="rook")
+    lab = res.assignment.to_numpy()
+    gc_cut = sum(1 for a, b in gc_graph.edges if lab[a] != lab[b])
+    rows.append({"case": case, "tool": "check", "cut_edges_gridmap": rows[0]["cut_edges"],
+                 "cut_edges_gerrychain_graph": gc_cut, "agree": gc_cut == rows[0]["cut_edges"]})
+    total = float(units[field].sum())
+    G = _nx_graph(graph, units, field)
+    labels, secs = _capped(_gerrychain, G, k, total, 0.02, seed)
+    if labels is None:
+        rows.append({"case": case, "tool": "gerrychain recursive_tree_part", "seconds": secs,
+                     "note": f"did not finish within {CAP_S:.0f} s" if secs == secs else "failed"})
+    else:
+        rows.append(_score(units, labels, field, graph, k, "gerrychain recursive_tree_part", case, secs,
+                           note="epsilon 0.02"))
+    for kind in peers:
+        labels, secs = _capped(_spopt, kind, units, field, k, 0.98 * total / k)
+        name = f"spopt {kind}"
+        if labels is None:
+            rows.append({"case": case, "tool": name, "seconds": secs,
+                         "note": f"stopped at the {CAP_S:.0f} s cap" if secs == secs else "failed"})
+            continue
+        rows.append(_score(units, labels, field, graph, k, name, case, secs,
+                           note="max-p picks its own k" if kind == "maxp" else ""))
+    return list(rows)
+
+
+def run(quick: bool) -> list[dict]:
+    """Run the partition benchmark; one dict per tool and case."""
+    rows = []
+    n, k = (30, 9) if quick else (100, 50)
+    peers = ("ward", "regionkmeans") if quick else ("ward", "regionkmeans", "skater", "maxp")
+    rows += _case(f"lattice {n}x{n} into {k}", lattice(n), "households", k, peers=peers)
+    if not quick and REALDATA.is_dir():
+        sf = gpd.read_file(REALDATA / "sf" / "SFCrime_blocks.shp")
+        rows += _case("sf 579 block groups into 11", sf, "Population", 11, peers=("ward", "skater"))
+        chi = gpd.read_file(REALDATA / "chicago" / "community_areas_2020.geojson")
+        rows += _case("chicago 77 areas into 7", chi, "TOT_POP", 7, peers=("ward", "skater"))
+    return rows
+
