@@ -31,6 +31,7 @@ a grid are reported.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -1092,8 +1093,6 @@ def partition_units(
         A unit holds more than a grid may, a choke point makes balance
         impossible, or there are fewer units than grids; the message names them.
     """
-    import time
-
     t0 = time.perf_counter()
     require_nonempty(units, layer="units")
     require_crs(units, layer="units")
