@@ -24,7 +24,8 @@ a small tolerance against rounding). A scanline pass over the cell centres
 then labels each cell with the lowest-positioned polygon that contains the
 whole cell (its centre is inside and its boundary misses the cell), and
 records which listed polygons contain the centre. A point in a cell no
-boundary crosses takes the cell's label: one memory read. A point in a
+boundary crosses takes the cell's label: one memory read (from 2M points on,
+the point loop runs on all cores). A point in a
 crossed cell walks from the cell centre to itself: a polygon covers it iff
 the polygon contains the centre XOR the walk crosses the polygon's edges in
 that cell an odd number of times. Signs come from the floating-point
@@ -37,6 +38,7 @@ testing every point with GEOS.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -242,6 +244,8 @@ _MAX_CELLS = 1 << 23
 _CELLS_PER_POLYGON = 256
 _MAX_EDGES_EXACT = 512  # candidate polygons with more edges are tested by GEOS
 _TOL = 1e-6  # cells; edge walks are widened by this much against rounding
+_PARALLEL_FROM = 2_000_000  # points; smaller inputs run in one thread
+_PARALLEL_LOCK = threading.Lock()
 
 
 @njit(cache=True, nogil=True)
@@ -581,39 +585,55 @@ def _full_test(px: float, py: float, h: int, lab: int, table: np.ndarray,
     return lab
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _assign_kernel(x: np.ndarray, y: np.ndarray, x0: float, y1: float, cs: float,
-                   nx: int, ny: int, info: np.ndarray, table: np.ndarray,
-                   coords: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray,
-                   max_edges: int) -> np.ndarray:
-    """Position of the lowest polygon covering each point; -1 none; -2 ask GEOS.
+@njit(cache=True, nogil=True)
+def _assign_one(px: float, py: float, x0: float, y1: float, cs: float, nx: int, ny: int,
+                info: np.ndarray, table: np.ndarray, coords: np.ndarray,
+                ring_off: np.ndarray, geom_ring: np.ndarray, max_edges: int) -> int:
+    """Position of the lowest polygon covering one point; -1 none; -2 ask GEOS.
 
     ``info`` is the cell label where no boundary crosses the cell (one memory
     read decides most points), else ``-2 - row`` of the cell's block in ``table``.
     """
-    n = len(x)
-    out = np.full(n, -1, dtype=np.int64)
-    for i in prange(n):
-        px = x[i]
-        py = y[i]
-        cell = _lookup(px, py, x0, y1, cs, nx, ny)
-        if cell < 0:
-            continue
-        code = info[cell]
-        if code >= -1:  # no boundary crosses the cell
-            out[i] = code
-            continue
-        h = -2 - code
-        lab = int(table[h, 1])
-        res = -2
-        if table[h, 2] == 0.0:
-            row = cell // nx
-            col = cell - row * nx
-            res = _local_test(px, py, x0 + (col + 0.5) * cs, y1 - (row + 0.5) * cs, h, lab,
-                              table)
-        if res == -2:
-            res = _full_test(px, py, h, lab, table, coords, ring_off, geom_ring, max_edges)
-        out[i] = res
+    cell = _lookup(px, py, x0, y1, cs, nx, ny)
+    if cell < 0:
+        return -1
+    code = info[cell]
+    if code >= -1:  # no boundary crosses the cell
+        return code
+    h = -2 - code
+    lab = int(table[h, 1])
+    res = -2
+    if table[h, 2] == 0.0:
+        row = cell // nx
+        col = cell - row * nx
+        res = _local_test(px, py, x0 + (col + 0.5) * cs, y1 - (row + 0.5) * cs, h, lab, table)
+    if res == -2:
+        res = _full_test(px, py, h, lab, table, coords, ring_off, geom_ring, max_edges)
+    return res
+
+
+@njit(cache=True, nogil=True)
+def _assign_serial(x: np.ndarray, y: np.ndarray, x0: float, y1: float, cs: float, nx: int,
+                   ny: int, info: np.ndarray, table: np.ndarray, coords: np.ndarray,
+                   ring_off: np.ndarray, geom_ring: np.ndarray, max_edges: int) -> np.ndarray:
+    """:func:`_assign_one` for every point, in one thread."""
+    out = np.empty(len(x), dtype=np.int64)
+    for i in range(len(x)):
+        out[i] = _assign_one(x[i], y[i], x0, y1, cs, nx, ny, info, table, coords, ring_off,
+                             geom_ring, max_edges)
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _assign_parallel(x: np.ndarray, y: np.ndarray, x0: float, y1: float, cs: float, nx: int,
+                     ny: int, info: np.ndarray, table: np.ndarray, coords: np.ndarray,
+                     ring_off: np.ndarray, geom_ring: np.ndarray,
+                     max_edges: int) -> np.ndarray:
+    """:func:`_assign_one` for every point, on all cores."""
+    out = np.empty(len(x), dtype=np.int64)
+    for i in prange(len(x)):
+        out[i] = _assign_one(x[i], y[i], x0, y1, cs, nx, ny, info, table, coords, ring_off,
+                             geom_ring, max_edges)
     return out
 
 
@@ -734,8 +754,14 @@ def _assign_fast(x: np.ndarray, y: np.ndarray, polys: np.ndarray) -> np.ndarray:
     del label, slow, cell_off, eg, ek, centre_in
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    out = _assign_kernel(x, y, x0, y1, cs, nx, ny, info, table, coords, ring_off, geom_ring,
-                         _MAX_EDGES_EXACT)
+    args = (x, y, x0, y1, cs, nx, ny, info, table, coords, ring_off, geom_ring,
+            _MAX_EDGES_EXACT)
+    if len(x) >= _PARALLEL_FROM:
+        # one parallel region at a time: numba's threading layers are not all thread-safe
+        with _PARALLEL_LOCK:
+            out = _assign_parallel(*args)
+    else:
+        out = _assign_serial(*args)
     ask = np.flatnonzero(out == -2)
     if len(ask):
         pi, pg, sure = _candidate_pairs(x, y, ask, x0, y1, cs, nx, ny, info, table)

@@ -219,3 +219,18 @@ def test_random_grids_with_points_on_edges_match_geos(seed: int) -> None:
     ref = _assign_strtree(xy[:, 0], xy[:, 1], squares.geometry.values)
     np.testing.assert_array_equal(b.index, ref)
     assert b.counts().sum() + b.n_outside == len(xy)
+
+
+def test_parallel_loop_gives_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gridmap.assign as mod
+
+    grids = _voronoi_grids(80, 7)
+    rng = np.random.default_rng(8)
+    xy = rng.uniform(-20, 1020, size=(4000, 2)) + np.array([X0, Y0])
+    xy = np.vstack([xy, shapely.get_coordinates(grids.geometry.values)])
+    serial = assign_points(xy, grids, crs=METRIC).index
+    monkeypatch.setattr(mod, "_PARALLEL_FROM", 0)
+    parallel = assign_points(xy, grids, crs=METRIC).index
+    np.testing.assert_array_equal(serial, parallel)
+    np.testing.assert_array_equal(parallel, _assign_strtree(xy[:, 0], xy[:, 1],
+                                                            grids.geometry.values))
