@@ -471,14 +471,18 @@ def _sort_small(a: np.ndarray, n: int) -> None:
 
 @njit(cache=True, nogil=True)
 def _lookup(px: float, py: float, x0: float, y1: float, cs: float, nx: int, ny: int) -> int:
-    """The cell of (x, y), or -1 outside the cell grid (or not finite)."""
+    """The cell of (x, y), or -1 outside the cell grid (or not finite).
+
+    Points within ``_TOL`` of the grid's edge (rounding) go to the edge cell;
+    such a cell is always crossed by a boundary, so they are tested exactly.
+    """
     if not (np.isfinite(px) and np.isfinite(py)):
         return -1
     u = (px - x0) / cs
     v = (y1 - py) / cs
-    if u < 0.0 or v < 0.0 or u > nx or v > ny:
+    if u < -_TOL or v < -_TOL or u > nx + _TOL or v > ny + _TOL:
         return -1
-    return min(int(v), ny - 1) * nx + min(int(u), nx - 1)
+    return min(max(int(v), 0), ny - 1) * nx + min(max(int(u), 0), nx - 1)
 
 
 @njit(cache=True, nogil=True)

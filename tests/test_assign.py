@@ -234,3 +234,26 @@ def test_parallel_loop_gives_the_same_answer(monkeypatch: pytest.MonkeyPatch) ->
     np.testing.assert_array_equal(serial, parallel)
     np.testing.assert_array_equal(parallel, _assign_strtree(xy[:, 0], xy[:, 1],
                                                             grids.geometry.values))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_points_on_the_outer_edge_of_the_extent(seed: int) -> None:
+    """Extents with awkward numbers: rounding must not push edge points outside."""
+    rng = np.random.default_rng(100 + seed)
+    x0, y0 = X0 + rng.uniform(0, 1), Y0 + rng.uniform(0, 1)
+    w, h = rng.uniform(100, 900, 2) + rng.uniform(0, 1, 2) / 3
+    frame = box(x0, y0, x0 + w, y0 + h)
+    seeds = shapely.multipoints(rng.uniform([x0, y0], [x0 + w, y0 + h], size=(40, 2)))
+    cells = shapely.intersection(
+        shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=frame)), frame)
+    grids = gpd.GeoDataFrame(geometry=cells, crs=METRIC)
+    t = rng.random((500, 1))
+    edge = np.vstack([np.column_stack([x0 + w * t[:, 0], np.full(500, y0)]),
+                      np.column_stack([x0 + w * t[:, 0], np.full(500, y0 + h)]),
+                      np.column_stack([np.full(500, x0), y0 + h * t[:, 0]]),
+                      np.column_stack([np.full(500, x0 + w), y0 + h * t[:, 0]]),
+                      shapely.get_coordinates(cells)])
+    a = assign_points(edge, grids, crs=METRIC)
+    ref = _assign_strtree(edge[:, 0], edge[:, 1], grids.geometry.values)
+    np.testing.assert_array_equal(a.index, ref)
+    assert (a.index[:2000] >= 0).mean() > 0.99  # the frame's edges are grid edges
