@@ -12,6 +12,7 @@ from typing import NamedTuple
 import streamlit as st
 from PIL import Image, ImageDraw
 
+from app_pages._auth import gate
 from app_pages._workspace import sidebar
 from gridmap.i18n import tr
 
@@ -34,6 +35,7 @@ def _favicon() -> Image.Image:
 
 PAGES: list[Page] = [
     Page("app_pages/overview.py", "page.overview", ":material/map:"),
+    Page("app_pages/data.py", "page.data", ":material/upload_file:"),
     Page("app_pages/grids.py", "page.grids", ":material/grid_view:"),
     Page("app_pages/heatmaps.py", "page.heatmaps", ":material/local_fire_department:"),
     Page("app_pages/events.py", "page.events", ":material/task_alt:"),
@@ -41,6 +43,7 @@ PAGES: list[Page] = [
 ]
 
 st.set_page_config(page_title="gridmap", page_icon=_favicon(), layout="wide")
+gate()  # optional sign-in (app_pages/_auth.py); stops here until admitted
 ws = sidebar()
 nav = st.navigation(
     [

@@ -23,6 +23,16 @@ Page conventions
   their legends, then ``render_map(m, key="<page>")`` (returns nothing on pan or
   zoom; pass ``returned_objects`` for clicks or drawings, and shift those back
   with :func:`layers.base.from_display`).
+* Data sources: the sidebar offers the demo district and "my uploads" (the
+  layers uploaded on the Data page, kept in a private folder per browser
+  session, see ``app_pages/_uploads.py``). :func:`load` reads either; for
+  uploads, a layer not uploaded yet is an empty layer listed in
+  ``data.missing`` — call ``require(data, "incidents", lang=ws.lang)`` to stop
+  with a message saying which layer to upload (no grids: :func:`load` itself
+  raises that message). ``ws.synthetic`` is False for uploads.
+* Downloads: ``download_table(df, "name.csv", lang, key)`` (or ``.xlsx``) writes
+  through :func:`gridmap.export.write_result`, which neutralises spreadsheet
+  formulas; never build CSV bytes in a page.
 * Errors: catch only :class:`gridmap.GridmapError` and show ``str(exc)`` with
   ``st.error``; anything else is a bug and must surface.
 * Privacy: incidents only as aggregates; every user text in HTML through
@@ -40,12 +50,19 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import streamlit as st
 
+from app_pages._uploads import (
+    LAYER_FILES,
+    SESSION_KEY,
+    read_layer_file,
+    session_uploads,
+)
 from gridmap import GridmapError, ingest
 from gridmap.crs import WGS84
-from gridmap.i18n import LANGS, default_lang, tr
+from gridmap.i18n import LANGS, default_lang, register, tr
 from layers import assets
 from layers.base import BASEMAPS, basemap_datum, make_map
 
@@ -54,11 +71,13 @@ __all__ = [
     "DemoData",
     "Workspace",
     "current",
+    "download_table",
     "load",
     "load_extra",
     "new_map",
     "population_path",
     "render_map",
+    "require",
     "sidebar",
 ]
 
@@ -66,7 +85,33 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = ROOT / "data" / "demo"
 VENDOR_DIR = ROOT / "static" / "vendor"
 DEMO_FILES = ("grids.gpkg", "cameras.csv", "incidents.parquet")
+SOURCES = ("demo", "uploads")
+_UPLOAD_FILES = tuple(LAYER_FILES.values())
 _LANG_NAMES = {"zh": "中文", "en": "English"}
+
+register({
+    "page.data": {"zh": "数据", "en": "Data"},
+    "ws.source.uploads": {"zh": "我的上传", "en": "My uploads"},
+    "ws.uploads.none": {
+        "zh": "本会话尚未上传数据：请在“数据”页上传。",
+        "en": "Nothing uploaded in this session yet: upload on the Data page.",
+    },
+    "ws.uploads.have": {"zh": "本会话已上传：{layers}", "en": "Uploaded in this session: {layers}"},
+    "ws.uploads.need": {
+        "zh": "本会话尚未上传“{layer}”图层：请在“数据”页上传，或在侧栏选择“演示区县”。",
+        "en": "No {layer} layer uploaded in this session: upload it on the Data page, or "
+              "choose the demo district as the data source.",
+    },
+    "ws.download": {"zh": "下载（{fmt}）", "en": "Download ({fmt})"},
+    "upload.kind.grids": {"zh": "网格", "en": "grids"},
+    "upload.kind.cameras": {"zh": "摄像机", "en": "cameras"},
+    "upload.kind.incidents": {"zh": "事件", "en": "incidents"},
+    "upload.kind.places": {"zh": "场所", "en": "places"},
+    "upload.kind.population": {"zh": "人口栅格", "en": "population raster"},
+    "upload.kind.roads": {"zh": "道路", "en": "roads"},
+    "upload.kind.buildings": {"zh": "建筑物", "en": "buildings"},
+    "upload.kind.boundary": {"zh": "边界", "en": "boundary"},
+})
 
 
 @dataclass(frozen=True)
@@ -78,7 +123,8 @@ class Workspace:
     lang
         ``zh`` or ``en``.
     source
-        Data source key (``demo`` for now).
+        Data source key: ``demo`` (the demo district, or ``GRIDMAP_DATA_DIR``)
+        or ``uploads`` (this browser session's uploads).
     data_dir
         Folder the layers are read from.
     basemap
@@ -108,7 +154,7 @@ class Workspace:
     @property
     def data_key(self) -> str:
         """Changes whenever the data on disk change: pass it to cached analyses."""
-        return _data_signature(self.data_dir)
+        return _data_signature(self.data_dir, _source_files(self.source))
 
     @property
     def synthetic(self) -> bool:
@@ -126,6 +172,7 @@ class DemoData:
     cameras: gpd.GeoDataFrame
     incidents: gpd.GeoDataFrame
     path: Path
+    missing: tuple[str, ...] = ()  # uploads only: layers not uploaded (empty here)
 
     @property
     def street_names(self) -> dict:
@@ -147,9 +194,13 @@ def _data_dir_from_env() -> Path:
     return Path(env).expanduser().resolve() if env else DEFAULT_DATA_DIR
 
 
-def _data_signature(data_dir: Path) -> str:
+def _source_files(source: str) -> tuple[str, ...]:
+    return _UPLOAD_FILES if source == "uploads" else DEMO_FILES
+
+
+def _data_signature(data_dir: Path, files: tuple[str, ...] = DEMO_FILES) -> str:
     parts = [str(data_dir)]
-    for name in DEMO_FILES:
+    for name in files:
         p = data_dir / name
         if p.exists():
             st_ = p.stat()
@@ -179,7 +230,7 @@ def sidebar() -> Workspace:
             format_func=_LANG_NAMES.__getitem__,
         )
         source = st.selectbox(
-            tr("ws.data_source", lang), ["demo"], key="ws.source",
+            tr("ws.data_source", lang), SOURCES, key="ws.source",
             format_func=lambda k: tr(f"ws.source.{k}", lang),
         )
         basemap = st.selectbox(
@@ -203,8 +254,19 @@ def sidebar() -> Workspace:
             st.warning(tr("ws.tianditu_missing", lang))
         if basemap != "none":
             st.caption(tr("ws.online_note", lang))
-        data_dir = _data_dir_from_env()
-        st.caption(tr("ws.data_dir", lang, path=_display_path(data_dir)))
+        uploads = st.session_state.get(SESSION_KEY)
+        if uploads is not None:
+            uploads.touch()  # a live session's folder is never purged as stale
+        if source == "uploads":
+            uploads = session_uploads()
+            data_dir = uploads.layers_dir
+            have = uploads.present()
+            st.caption(tr("ws.uploads.have", lang, layers=", ".join(
+                tr(f"upload.kind.{k}", lang) for k in have)) if have
+                else tr("ws.uploads.none", lang))
+        else:
+            data_dir = _data_dir_from_env()
+            st.caption(tr("ws.data_dir", lang, path=_display_path(data_dir)))
     ws = Workspace(
         lang=lang, source=source, data_dir=data_dir, basemap=basemap,
         custom_url=custom_url, custom_datum=custom_datum, tianditu_key=tianditu_key,
@@ -275,6 +337,9 @@ def ensure_data(ws: Workspace) -> Path:
         When ``GRIDMAP_DATA_DIR`` names a folder with other files but no district.
     """
     path = ws.data_dir
+    if ws.source == "uploads":
+        path.mkdir(parents=True, exist_ok=True)
+        return path
     if _demo_complete(path):
         return path
     if path.exists() and any(p for p in path.iterdir() if not p.name.startswith(".")):
@@ -313,16 +378,63 @@ def _load(path_text: str, signature: str) -> DemoData:
     )
 
 
+def _empty_points(kind: str) -> gpd.GeoDataFrame:
+    """An empty layer with the columns and types ingest gives ``kind``."""
+    none = pd.DataFrame({"lon": pd.Series([], dtype=float), "lat": pd.Series([], dtype=float)})
+    return ingest.ingest_frame(none, kind=kind).data
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _load_uploads(path_text: str, signature: str) -> DemoData:
+    path = Path(path_text)
+
+    def read(name: str) -> gpd.GeoDataFrame | None:
+        file = path / LAYER_FILES[name]
+        return read_layer_file(file) if file.exists() else None
+
+    cameras, incidents = read("cameras"), read("incidents")
+    return DemoData(
+        grids=read("grids"),
+        streets=read("streets"),
+        communities=read("communities"),
+        cameras=cameras if cameras is not None else _empty_points("cameras"),
+        incidents=incidents if incidents is not None else _empty_points("incidents"),
+        path=path,
+        missing=tuple(n for n, g in (("cameras", cameras), ("incidents", incidents)) if g is None),
+    )
+
+
 def load(ws: Workspace) -> DemoData:
     """The workspace's layers (shared and read-only: copy before changing them).
+
+    For uploads, cameras or incidents not uploaded yet are empty layers named
+    in ``missing`` (see :func:`require`).
 
     Raises
     ------
     GridmapError
-        When the folder cannot be read; the message says how to fix it.
+        When the folder cannot be read, or no grids were uploaded; the message
+        says how to fix it.
     """
     path = ensure_data(ws)
+    if ws.source == "uploads":
+        if not (path / LAYER_FILES["grids"]).exists():
+            raise GridmapError(tr("ws.uploads.need", ws.lang, layer=tr("upload.kind.grids", ws.lang)))
+        return _load_uploads(str(path), _data_signature(path, _UPLOAD_FILES))
     return _load(str(path), _data_signature(path))
+
+
+def require(data: DemoData, *layers: str, lang: str) -> None:
+    """Stop a page that needs ``layers`` (e.g. ``"incidents"``) the person has not uploaded.
+
+    Raises
+    ------
+    GridmapError
+        Saying which layer to upload on the Data page.
+    """
+    for name in layers:
+        if name in data.missing:
+            raise GridmapError(tr("ws.uploads.need", lang, layer=tr(f"upload.kind.{name}", lang)))
 
 
 _EXTRA_FILES = {
@@ -343,26 +455,84 @@ def _load_extra(path_text: str, signature: str, name: str) -> gpd.GeoDataFrame:
     return gpd.read_file(path).to_crs(WGS84)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _load_extra_upload(path_text: str, signature: str, name: str) -> gpd.GeoDataFrame:
+    path = Path(path_text)
+    if name == "boundary":  # the outline of the uploaded grids
+        grids = read_layer_file(path / LAYER_FILES["grids"])
+        return gpd.GeoDataFrame(geometry=[grids.geometry.union_all()], crs=grids.crs)
+    return read_layer_file(path / LAYER_FILES[name])
+
+
 def load_extra(ws: Workspace, name: str) -> gpd.GeoDataFrame:
     """Another layer of the data folder: ``boundary``, ``places``, ``roads`` or ``buildings``.
 
     Shared and read-only like :func:`load`. The population raster is not loaded
-    here: open ``population_path(ws)`` with rasterio.
+    here: open ``population_path(ws)`` with rasterio. For uploads, the boundary
+    is the outline of the uploaded grids.
 
     Raises
     ------
     GridmapError
-        When the file is missing.
+        When the file is missing (for uploads: which layer to upload).
     """
     if name not in _EXTRA_FILES:
         raise GridmapError(f"unknown layer {name!r}; use one of {list(_EXTRA_FILES)}.")
     path = ensure_data(ws)
+    if ws.source == "uploads":
+        needed = "grids" if name == "boundary" else name
+        if not (path / LAYER_FILES[needed]).exists():
+            raise GridmapError(tr("ws.uploads.need", ws.lang,
+                                  layer=tr(f"upload.kind.{needed}", ws.lang)))
+        return _load_extra_upload(str(path), _data_signature(path, _UPLOAD_FILES), name)
     return _load_extra(str(path), _data_signature(path), name)
 
 
 def population_path(ws: Workspace) -> Path:
-    """Path of the population GeoTIFF (persons per cell) of the data folder."""
+    """Path of the population GeoTIFF (persons per cell) of the data folder.
+
+    It may not exist (e.g. no raster uploaded): check before opening it.
+    """
     return ensure_data(ws) / "population.tif"
+
+
+# ------------------------------------------------------------------ downloads
+
+_MIME = {
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def table_bytes(df: pd.DataFrame, name: str) -> bytes:
+    """``df`` as the bytes of file ``name`` (``.csv`` or ``.xlsx``), through
+    :func:`gridmap.export.write_result`: formulas neutralised, geometry as WKT."""
+    from gridmap.export import write_result
+
+    suffix = Path(name).suffix.lower()
+    if suffix not in _MIME:
+        raise GridmapError(f"{name}: download tables as .csv or .xlsx.")
+    with tempfile.TemporaryDirectory(prefix="gridmap-dl-") as tmp:
+        return write_result(df, Path(tmp) / f"table{suffix}").read_bytes()
+
+
+def download_table(df: pd.DataFrame, name: str, lang: str, key: str, *,
+                   label: str | None = None) -> None:
+    """A download button for a table (CSV or XLSX by ``name``'s extension).
+
+    The file is written through :func:`gridmap.export.write_result` when the
+    button is clicked (cells starting with ``=``, ``+``, ``-`` or ``@`` are
+    neutralised); the table is copied now, so later changes do not leak in.
+    """
+    suffix = Path(name).suffix.lower()
+    if suffix not in _MIME:
+        raise GridmapError(f"{name}: download tables as .csv or .xlsx.")
+    frame = df.copy()
+    st.download_button(
+        label or tr("ws.download", lang, fmt=suffix.lstrip(".").upper()),
+        lambda: table_bytes(frame, name), file_name=name, mime=_MIME[suffix], key=key,
+        on_click="ignore",
+    )
 
 
 # ---------------------------------------------------------------------- maps
