@@ -60,19 +60,28 @@ def make_points(n: int, grids: gpd.GeoDataFrame, seed: int = 1) -> gpd.GeoDataFr
     return gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS)
 
 
-def _timed(fn):
-    """Result, wall-clock seconds and CPU seconds (all threads) of ``fn()``."""
-    t, c = time.perf_counter(), time.process_time()
-    out = fn()
-    return out, time.perf_counter() - t, time.process_time() - c
+def _timed(fn, repeat: int = 2):
+    """Result, and wall-clock and CPU seconds (all threads) of the fastest of ``repeat`` runs."""
+    best = None
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.process_time()
+        out = fn()
+        run = (time.perf_counter() - t, time.process_time() - c)
+        best = run if best is None or run[0] < best[0] else best
+    return out, best[0], best[1]
 
 
 def run(quick: bool) -> list[dict]:
     n_grids, n_points = (10_000, 1_000_000) if quick else (100_000, 10_000_000)
     grids = make_grids(n_grids)
     points = make_points(n_points, grids)
-    # warm the JIT on a tiny input so compile time is not counted
-    assign_points(points.iloc[:100], grids.iloc[:100])
+    # warm the JIT (the one-thread and the parallel loop) so compile time is not counted
+    import gridmap.assign as assign_module
+
+    threshold = assign_module._PARALLEL_FROM
+    for assign_module._PARALLEL_FROM in (threshold, 0):
+        assign_points(points.iloc[:100], grids.iloc[:100])
+    assign_module._PARALLEL_FROM = threshold
 
     def peer():
         j = gpd.sjoin(points, grids, predicate="within", how="inner")
@@ -82,8 +91,12 @@ def run(quick: bool) -> list[dict]:
         a = assign_points(points, grids)
         return a, a.counts()
 
-    (j, peer_counts), t_peer, c_peer = _timed(peer)
-    (a, our_counts), t_ours, c_ours = _timed(ours)
+    (j, peer_counts), t_peer, c_peer = _timed(peer, 1)
+    (a, our_counts), t_ours, c_ours = _timed(ours, 1)
+    (_, _), t2_peer, c2_peer = _timed(peer, 1)
+    (_, _), t2_ours, c2_ours = _timed(ours, 1)
+    t_peer, c_peer = min((t_peer, c_peer), (t2_peer, c2_peer))
+    t_ours, c_ours = min((t_ours, c_ours), (t2_ours, c2_ours))
 
     # --- agreement
     sj_index = np.full(len(points), -1, dtype=np.int64)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -719,14 +720,30 @@ def _geos_decide(x: np.ndarray, y: np.ndarray, pi: np.ndarray, pg: np.ndarray,
     return pts, best
 
 
-def _assign_fast(x: np.ndarray, y: np.ndarray, polys: np.ndarray) -> np.ndarray:
-    """Lowest polygon position that covers each point (-1: none); see the module docstring."""
+@dataclass(frozen=True, eq=False)
+class _CellIndex:
+    """The cell index of a set of polygons (see the module docstring)."""
+
+    x0: float
+    y1: float
+    cs: float
+    nx: int
+    ny: int
+    info: np.ndarray
+    table: np.ndarray
+    coords: np.ndarray
+    ring_off: np.ndarray
+    geom_ring: np.ndarray
+
+
+def _build_index(polys: np.ndarray) -> _CellIndex | None:
+    """Build the cell index (numba, without the GIL for the heavy parts); None: no polygons."""
     n_geom = len(polys)
-    if n_geom == 0 or len(x) == 0:
-        return np.full(len(x), -1, dtype=np.int64)
+    if n_geom == 0:
+        return None
     coords, ring_off, geom_ring = _ragged(polys)
     if len(coords) == 0:
-        return np.full(len(x), -1, dtype=np.int64)
+        return None
     xmin, ymin = coords.min(axis=0)
     xmax, ymax = coords.max(axis=0)
     width = max(xmax - xmin, 1e-9)
@@ -755,11 +772,19 @@ def _assign_fast(x: np.ndarray, y: np.ndarray, polys: np.ndarray) -> np.ndarray:
                                           nx, ny, cell_off, eg)
     info = np.empty(nx * ny, dtype=np.int32)
     table = _cell_table(info, label, slow, cell_off, eg, ek, centre_in, coords)
-    del label, slow, cell_off, eg, ek, centre_in
+    return _CellIndex(x0, y1, cs, nx, ny, info, table, coords, ring_off, geom_ring)
+
+
+def _locate(index: _CellIndex | None, x: np.ndarray, y: np.ndarray,
+            polys: np.ndarray) -> np.ndarray:
+    """Lowest polygon position that covers each point (-1: none), with the index."""
+    if index is None or len(x) == 0:
+        return np.full(len(x), -1, dtype=np.int64)
+    ix = index
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    args = (x, y, x0, y1, cs, nx, ny, info, table, coords, ring_off, geom_ring,
-            _MAX_EDGES_EXACT)
+    args = (x, y, ix.x0, ix.y1, ix.cs, ix.nx, ix.ny, ix.info, ix.table, ix.coords, ix.ring_off,
+            ix.geom_ring, _MAX_EDGES_EXACT)
     if len(x) >= _PARALLEL_FROM:
         # one parallel region at a time: numba's threading layers are not all thread-safe
         with _PARALLEL_LOCK:
@@ -768,11 +793,19 @@ def _assign_fast(x: np.ndarray, y: np.ndarray, polys: np.ndarray) -> np.ndarray:
         out = _assign_serial(*args)
     ask = np.flatnonzero(out == -2)
     if len(ask):
-        pi, pg, sure = _candidate_pairs(x, y, ask, x0, y1, cs, nx, ny, info, table)
+        pi, pg, sure = _candidate_pairs(x, y, ask, ix.x0, ix.y1, ix.cs, ix.nx, ix.ny, ix.info,
+                                        ix.table)
         pts, best = _geos_decide(x, y, pi, pg, sure, polys)
         out[ask] = -1
         out[pts] = best
     return out
+
+
+def _assign_fast(x: np.ndarray, y: np.ndarray, polys: np.ndarray) -> np.ndarray:
+    """Lowest polygon position that covers each point (-1: none); see the module docstring."""
+    if len(x) == 0:
+        return np.full(0, -1, dtype=np.int64)
+    return _locate(_build_index(polys), x, y, polys)
 
 
 def assign_points(
@@ -815,8 +848,16 @@ def assign_points(
             f"grids layer has {kinds} geometries; grids must be Polygons or MultiPolygons."
         )
     col = pick_grid_id(grids, grid_id)
-    x, y, pindex = _point_coords(points, grids.crs, crs)
-    index = _assign_fast(x, y, polys)
+    if len(points) >= _PARALLEL_FROM:
+        # build the cell index (numba, no GIL) while GEOS reads the point coordinates
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(_build_index, polys)
+            x, y, pindex = _point_coords(points, grids.crs, crs)
+            cells = future.result()
+    else:
+        x, y, pindex = _point_coords(points, grids.crs, crs)
+        cells = _build_index(polys) if len(x) else None
+    index = _locate(cells, x, y, polys)
     ids = grids[col] if col is not None else grids.index.to_series()
     return Assignment(
         index=index,
