@@ -342,7 +342,9 @@ def _receive(up: UploadSession, kind: str, file: Any) -> None:
 
 def _remove(kind: str) -> None:
     session_uploads().remove(kind)
-    st.session_state.pop(f"data.state.{kind}", None)
+    # remember the file, so the copy still shown in the uploader is not read again
+    file_id = _state(kind).get("file_id")
+    st.session_state[f"data.state.{kind}"] = {"file_id": file_id}
     st.session_state.pop(f"data.map.{kind}", None)
 
 
