@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import queue as queue_mod
 import sys
 import time
 from pathlib import Path
@@ -69,19 +70,29 @@ def _child(fn, args, queue):
 
 
 def _capped(fn, *args, cap=CAP_S):
-    """Run ``fn(*args)`` in a child process; (labels, seconds) or (None, cap) on timeout."""
-    ctx = mp.get_context("fork")
+    """Run ``fn(*args)`` in a child process; (labels, seconds) or (None, cap) on timeout.
+
+    The child is spawned, not forked: a fork of a process whose OpenMP/numba
+    threads have run can hang.
+    """
+    ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(fn, args, queue))
     proc.start()
-    proc.join(cap)
-    if proc.is_alive():
-        proc.terminate()
+    start = time.monotonic()
+    # wait for the result (a large result must be read before the child can exit)
+    while time.monotonic() - start < cap + 60:  # the child's own clock starts after its imports
+        try:
+            labels, secs = queue.get(timeout=1.0)
+        except queue_mod.Empty:
+            if not proc.is_alive():
+                return None, float("nan")
+            continue
         proc.join()
-        return None, cap
-    if queue.empty():
-        return None, float("nan")
-    return queue.get()
+        return (labels, secs) if secs <= cap else (None, cap)
+    proc.terminate()
+    proc.join()
+    return None, cap
 
 
 # --- peers ------------------------------------------------------------------
