@@ -532,7 +532,9 @@ def main(ws: Workspace) -> None:
                   args=("uploads",))
     st.subheader(tr("data.status", lang))
     st.dataframe(_status_table(up, lang), hide_index=True, width="stretch")
-    _mixed_crs(up, _signature(up), lang)
+    # one container whatever it holds: the tabs below keep their place (and the open tab)
+    with st.container():
+        _mixed_crs(up, _signature(up), lang)
     tabs = st.tabs([tr(f"upload.kind.{k}", lang) for k in UPLOAD_KINDS])
     for tab, kind in zip(tabs, UPLOAD_KINDS, strict=True):
         with tab:
