@@ -88,6 +88,13 @@ def demo_dir(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _importable(monkeypatch):
+    """``app_pages`` is imported from the project root, as ``streamlit run app.py`` does."""
+    if str(ROOT) not in sys.path:
+        monkeypatch.syspath_prepend(str(ROOT))
+
+
 @pytest.fixture
 def upload_root(tmp_path) -> Path:
     return tmp_path / "uploads"
@@ -99,8 +106,6 @@ def env(demo_dir, upload_root, monkeypatch):
     monkeypatch.setenv("GRIDMAP_UPLOAD_DIR", str(upload_root))
     monkeypatch.delenv("GRIDMAP_PASSWORD", raising=False)
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
-    if str(ROOT) not in sys.path:
-        monkeypatch.syspath_prepend(str(ROOT))
 
 
 def _new_app(lang: str = "en") -> AppTest:
@@ -478,6 +483,7 @@ def test_table_bytes_neutralise_csv_and_xlsx():
 def test_config_limits_uploads_and_hides_error_details():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["showErrorDetails"] == "none"
+    assert config["client"]["disableDataExport"] is True  # exports only via download_table
     from app_pages._uploads import upload_limits
 
     assert upload_limits().max_bytes == config["server"]["maxUploadSize"] * 1024 * 1024
