@@ -6,13 +6,15 @@ import math
 
 import geopandas as gpd
 import numpy as np
+import pyproj
 import pytest
 import rasterio
+import shapely
 from scipy import integrate
 from scipy.spatial import cKDTree
 
 from gridmap import kde
-from gridmap._errors import CRSError, DataError
+from gridmap._errors import CRSError, DataError, SchemaError
 
 CRS = "EPSG:4549"  # CGCS2000 / 3-degree Gauss-Kruger CM 120E (Jiaxing)
 X0, Y0 = 500_000.0, 3_400_000.0
@@ -127,6 +129,72 @@ def test_fft_matches_brute_force_within_one_percent(kernel, h, pattern):
     big = want > 0.01 * want.max()
     assert big.sum() > 100
     assert np.abs(got[big] / want[big] - 1).max() < 0.01
+
+
+def test_linear_binning_matches_numpy_across_blocks():
+    # more points than one block of the binning loop, some outside the grid
+    rng = np.random.default_rng(11)
+    n = 3 * kde._BIN_BLOCK + 123
+    x, y = rng.uniform(-50, 1050, n), rng.uniform(-50, 850, n)
+    w = rng.uniform(0, 3, n)
+    cell, left, top = 10.0, 0.0, 800.0
+    got = np.zeros((80, 100))
+    landed = kde._linear_bin(x, y, w, True, left, top, cell, got)
+    # reference: bilinear weights on the four surrounding cell centres with numpy
+    fx, fy = x / cell - 0.5, (top - y) / cell - 0.5
+    inside = (fx >= 0) & (fy >= 0) & (fx < 99) & (fy < 79)
+    c, r = np.floor(fx[inside]).astype(int), np.floor(fy[inside]).astype(int)
+    tx, ty, wi = fx[inside] - c, fy[inside] - r, w[inside]
+    want = np.zeros((80, 100))
+    np.add.at(want, (r, c), wi * (1 - tx) * (1 - ty))
+    np.add.at(want, (r, c + 1), wi * tx * (1 - ty))
+    np.add.at(want, (r + 1, c), wi * (1 - tx) * ty)
+    np.add.at(want, (r + 1, c + 1), wi * tx * ty)
+    assert landed == inside.sum()
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_convolution_matches_scipy_fftconvolve():
+    from scipy.signal import fftconvolve
+
+    rng = np.random.default_rng(12)
+    stencil = rng.uniform(0, 1, (9, 9))
+    pad = 5
+    binned = np.zeros((37 + 2 * pad, 51 + 2 * pad))
+    binned[pad:-pad, pad:-pad] = rng.uniform(0, 1, (37, 51))
+    want = fftconvolve(binned, stencil, mode="same")[pad:-pad, pad:-pad]
+    got = kde._convolve(binned, stencil, pad, (37, 51))
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="margin"):
+        kde._convolve(binned, stencil, 3, (37, 51))
+
+
+def test_points_xy_skips_missing_and_empty_points():
+    geoms = [shapely.Point(X0, Y0), None, shapely.Point(), shapely.Point(X0 + 5, Y0 + 7)]
+    pts = gpd.GeoDataFrame(geometry=geoms, crs=CRS)
+    x, y, ok = kde.points_xy(pts, pyproj.CRS(CRS))
+    assert ok.tolist() == [True, False, False, True]
+    assert x[ok].tolist() == [X0, X0 + 5]
+    assert y[ok].tolist() == [Y0, Y0 + 7]
+    assert np.isnan(x[~ok]).all()
+    assert np.isnan(y[~ok]).all()
+
+
+def test_points_xy_reprojects_like_to_crs():
+    x, y = _clustered(200, seed=13)
+    pts = _points(x, y).to_crs("EPSG:4326")
+    gx, gy, ok = kde.points_xy(pts, pyproj.CRS(CRS))
+    back = pts.to_crs(CRS)
+    assert ok.all()
+    np.testing.assert_allclose(gx, back.geometry.x, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(gy, back.geometry.y, rtol=0, atol=1e-6)
+
+
+def test_points_xy_refuses_polygons():
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(X0, Y0), shapely.box(X0, Y0, X0 + 1, Y0 + 1)],
+                           crs=CRS)
+    with pytest.raises(SchemaError, match="Polygon"):
+        kde.points_xy(pts, pyproj.CRS(CRS))
 
 
 @pytest.mark.parametrize("kernel", kde.KERNELS)
