@@ -204,18 +204,34 @@ def read_layer_file(path: Path) -> gpd.GeoDataFrame:
     return gdf if gdf.crs is not None and gdf.crs.equals(WGS84) else gdf.to_crs(WGS84)
 
 
+_PARENTS = {"community_code": ("street_code", "district_code"), "street_code": ("district_code",)}
+
+
+def _most_common(values: pd.Series) -> object:
+    counts = values.dropna().value_counts()
+    return counts.index[0] if len(counts) else pd.NA
+
+
 def outlines(grids: gpd.GeoDataFrame, code: str,
              names: pd.DataFrame | None = None) -> gpd.GeoDataFrame | None:
     """Streets or communities (``code`` = ``street_code``/``community_code``) dissolved from grids.
 
-    ``names`` (columns ``code`` and ``name``, e.g. the ``streets`` layer of a
-    GeoPackage) adds their names. None when the grids carry no such code.
+    Like the demo's layers, each unit carries its parents' codes (a community
+    its ``street_code`` and ``district_code``: the most common among its grids)
+    and ``n_grids``. ``names`` (columns ``code`` and ``name``, e.g. the
+    ``streets`` layer of a GeoPackage) adds their names. None when the grids
+    carry no such code.
     """
     if code not in grids.columns or grids[code].isna().all():
         return None
-    units = grids[[code, grids.geometry.name]].dropna(subset=[code])
-    units = units.assign(**{code: units[code].astype(str)})
-    out = units.dissolve(by=code, sort=True).reset_index()
+    parents = [c for c in _PARENTS[code] if c in grids.columns]
+    units = grids[[code, *parents, grids.geometry.name]].dropna(subset=[code])
+    units = units.assign(**{c: units[c].astype("string") for c in (code, *parents)})
+    out = units[[code, units.geometry.name]].dissolve(by=code, sort=True).reset_index()
+    table = pd.DataFrame(units.drop(columns=units.geometry.name)).groupby(code, sort=True)
+    for parent in parents:
+        out[parent] = out[code].map(table[parent].agg(_most_common))
+    out["n_grids"] = out[code].map(table.size()).astype("int64")
     if names is not None and {code, "name"} <= set(names.columns):
         lookup = dict(zip(names[code].astype(str), names["name"], strict=False))
         out["name"] = out[code].map(lookup)

@@ -6,6 +6,7 @@ Uploads are small hand-made files around 2×2 square grids of 500 m in EPSG:4549
 
 from __future__ import annotations
 
+import ast
 import gc
 import io
 import os
@@ -455,6 +456,44 @@ def test_outlines_take_names_from_the_street_layer():
     assert dict(zip(streets["street_code"], streets["name"], strict=True)) == {
         "S1": "南湖街道", "S2": "新兴街道"}
     assert outlines(_grids().drop(columns="street_code"), "street_code") is None
+    # communities carry their parents' codes and grid counts, as the demo's layer does
+    communities = outlines(_grids(), "community_code").set_index("community_code")
+    assert communities["street_code"].to_dict() == {"C1": "S1", "C2": "S1", "C3": "S2"}
+    assert communities["district_code"].to_dict() == dict.fromkeys(("C1", "C2", "C3"), "330402")
+    assert communities["n_grids"].to_dict() == {"C1": 1, "C2": 1, "C3": 2}
+
+
+def _page_scripts() -> list[str]:
+    """The page scripts of app.PAGES (read from the source: importing app.py runs it)."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    return [node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Page"
+            and node.args and isinstance(node.args[0], ast.Constant)]
+
+
+def test_every_page_runs_on_partial_uploads(page, tmp_path):
+    """Pages read whatever was uploaded; a missing layer gives a message, never an exception."""
+    _upload(page, "grids", "grids.geojson", _grids().to_json().encode())
+    page.button(key="data.use_uploads").click().run()
+    scripts = _page_scripts()
+    assert "app_pages/data.py" in scripts
+    for script in scripts:  # grids only
+        page.switch_page(script).run()
+        assert not page.exception, (script, page.exception)
+    page.switch_page("app_pages/grids.py").run()
+    assert any("No roads layer uploaded" in e.value for e in page.error)
+    # grids, cameras, roads and a population raster: still no incidents
+    page.switch_page("app_pages/data.py").run()
+    _upload(page, "cameras", "cameras.csv", _cameras_csv())
+    lon, lat = _lonlat([(0, 500), (1000, 500)])
+    roads = gpd.GeoDataFrame({"road_id": ["r1"]}, crs=4326,
+                             geometry=[shapely.LineString(zip(lon, lat, strict=True))])
+    _upload(page, "roads", "roads.geojson", roads.to_json().encode())
+    _upload(page, "population", "pop.tif",
+            _tif(tmp_path / "pop.tif", np.full((2, 2), 25.0), "EPSG:4549"))
+    for script in scripts:
+        page.switch_page(script).run()
+        assert not page.exception, (script, page.exception)
 
 
 # ------------------------------------------------------------------ exports
