@@ -109,6 +109,62 @@ def test_latlng_to_h3_matches_h3_per_point():
     np.testing.assert_array_equal(got, want)
 
 
+def _h3_loop(lat, lng, res) -> np.ndarray:
+    """Reference: h3.latlng_to_cell point by point (0 where a coordinate is not finite)."""
+    return np.array([h3.str_to_int(h3.latlng_to_cell(a, b, res))
+                     if np.isfinite(a) and np.isfinite(b) else 0
+                     for a, b in zip(lat.tolist(), lng.tolist(), strict=True)], dtype=np.uint64)
+
+
+@pytest.mark.parametrize("res", range(16))
+def test_latlng_to_h3_matches_h3_all_over_the_globe(res):
+    # uniform on the sphere: every face, face edges, near-pentagon cells, both poles' caps
+    rng = np.random.default_rng(100 + res)
+    n = 20_000
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    lng = rng.uniform(-180, 180, n)
+    lat[:3], lng[3:5], lat[5] = np.nan, np.inf, -np.inf
+    np.testing.assert_array_equal(agg.latlng_to_h3(lat, lng, res), _h3_loop(lat, lng, res))
+
+
+def test_latlng_to_h3_matches_h3_on_a_large_city_sample():
+    rng = np.random.default_rng(21)
+    n = 300_000
+    lat = 30.75 + rng.normal(0, 0.08, n)
+    lng = 120.75 + rng.normal(0, 0.08, n)
+    for res in (7, 9, 12):
+        np.testing.assert_array_equal(agg.latlng_to_h3(lat, lng, res), _h3_loop(lat, lng, res))
+
+
+@pytest.mark.parametrize("res", [0, 3, 9, 15])
+def test_latlng_to_h3_on_cell_vertices_edges_and_pentagons(res):
+    # points exactly on hexagon vertices and edge midpoints, pentagon centres with
+    # tiny offsets, the poles and the antimeridian: wherever rounding could tip a point
+    rng = np.random.default_rng(30 + res)
+    lat0 = np.degrees(np.arcsin(rng.uniform(-1, 1, 300)))
+    lng0 = rng.uniform(-180, 180, 300)
+    pts = []
+    for a, b in zip(lat0, lng0, strict=True):
+        ring = h3.cell_to_boundary(h3.latlng_to_cell(a, b, res))
+        pts += ring
+        pts += [((p[0] + q[0]) / 2, (p[1] + q[1]) / 2) for p, q in zip(ring, ring[1:] + ring[:1],
+                                                                      strict=True)]
+    for cell in h3.get_pentagons(res):
+        a, b = h3.cell_to_latlng(cell)
+        pts += [(a + da, b + db) for da in (-1e-9, 0.0, 1e-9) for db in (-1e-9, 0.0, 1e-9)]
+    pts += [(90.0, 0.0), (-90.0, 45.0), (0.0, 180.0), (0.0, -180.0), (10.0, 179.999999999)]
+    lat, lng = np.array(pts).T.copy()
+    np.testing.assert_array_equal(agg.latlng_to_h3(lat, lng, res), _h3_loop(lat, lng, res))
+
+
+def test_latlng_to_h3_checks_its_input():
+    with pytest.raises(ValueError, match="0–15"):
+        agg.latlng_to_h3(np.zeros(2), np.zeros(2), 16)
+    with pytest.raises(ValueError, match="one length"):
+        agg.latlng_to_h3(np.zeros(2), np.zeros(3), 9)
+    assert agg.latlng_to_h3(np.array([]), np.array([]), 9).tolist() == []
+
+
 def test_h3_counts_match_counter_and_keep_empty_cells():
     pts = _incidents(800, seed=6).to_crs("EPSG:4326")
     out = agg.count_per_h3(pts, 10, split_by="category")
