@@ -8,7 +8,7 @@ with ``bw = h / sqrt(7)``, which has the same support and shape).
 
 Both sides start from the same ``(N, 2)`` float64 array and end with a density
 array on the same cell centres: gridmap bins linearly and convolves with
-``scipy.signal.fftconvolve``; KDEpy bins linearly and convolves with its own
+real FFTs (``scipy.fft``); KDEpy bins linearly and convolves with its own
 FFT. The results must agree within 1 % on every cell above 1 % of the peak
 (KDEpy returns a density per point; gridmap a sum over points, divided here by N).
 The numba binning kernel is compiled before timing.

@@ -8,7 +8,9 @@
   multiples of the cell size, every cell of the extent kept (zeros too, which
   hot-spot statistics need);
 * :func:`count_per_h3` — H3 (v4) hexagons; the cells covering the points'
-  extent are kept, empty ones included;
+  extent are kept, empty ones included. :func:`latlng_to_h3` gives the same
+  cells as ``h3.latlng_to_cell`` for 10 million points in about a second
+  (see the comment above it);
 * :func:`add_rates` — per km² (areas in the metric CRS) and per 1,000
   residents (from a population column);
 * :func:`space_time_counts` — a cells × time-steps cube for emerging hot spots.
