@@ -546,16 +546,14 @@ def count_per_h3(
     ordered = np.array(sorted(cells), dtype=np.uint64)
     # position of every occupied cell among all cells, then of every point
     where = np.searchsorted(ordered, occupied)
-    index = np.full(len(codes), -1, dtype=np.int64)
-    inside = codes >= 0
-    index[inside] = where[codes[inside]]
+    index = np.append(where, -1)[codes]  # code −1 (no location) picks the −1 at the end
     table = _counts_table(index, len(ordered), points, split_by, weight)
     names = [h3.int_to_str(int(c)) for c in ordered]
     out = gpd.GeoDataFrame({"h3": names}, geometry=_h3_polygons(names), crs=WGS84)
     for col in table.columns:
         out[col] = table[col].to_numpy()
     out.attrs["lattice"] = {"kind": "h3", "res": int(res)}
-    out.attrs["outside"] = int((~inside).sum())
+    out.attrs["outside"] = int((index < 0).sum())
     out.attrs["points"] = len(points)
     return out
 

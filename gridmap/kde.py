@@ -593,7 +593,8 @@ def points_xy(
     """x, y of Point geometries in ``crs`` and a mask of the rows that have a usable point.
 
     Coordinates are read from the geometry array and reprojected as plain
-    arrays (no new geometries are built): about 0.6 s for 10 million points.
+    arrays (no new geometries are built): about 0.4 s for 10 million points,
+    plus about 1 s to reproject them.
     Missing and empty geometries, and points that cannot be projected to
     ``crs``, are left out of the mask with ``NaN`` coordinates.
 
@@ -608,30 +609,28 @@ def points_xy(
     if geo.crs is None:
         raise CRSError("points have no CRS; set one with points.set_crs('EPSG:4326').")
     values = np.asarray(geo.values)
-    kind = shapely.get_type_id(values)  # -1 missing, 0 Point
-    other = kind > 0
-    if other.any():
-        names = sorted(set(shapely.get_type_id(values[other]).tolist()))
-        names = [_GEOMETRY_TYPES.get(k, str(k)) for k in names]
-        raise SchemaError(
-            f"points layer has {names} geometries; densities need Points (use .centroid first)."
-        )
-    ok = kind == 0
-    x = np.full(len(values), np.nan)
-    y = np.full(len(values), np.nan)
-    if not ok.any():
-        return x, y, ok
-    pts = values if ok.all() else values[ok]
-    try:  # reading the x of an empty point is an error in GEOS: look for empties only then
-        px, py = shapely.get_x(pts), shapely.get_y(pts)
+    try:  # NaN for missing and non-point geometries, an error for empty points (GEOS)
+        x, y = shapely.get_x(values), shapely.get_y(values)
     except shapely.errors.GEOSException:
-        ok[ok] = ~shapely.is_empty(pts)
-        pts = values[ok]
-        px, py = shapely.get_x(pts), shapely.get_y(pts)
-    if not geo.crs.equals(crs):
-        px, py = Transformer.from_crs(geo.crs, crs, always_xy=True).transform(px, py)
-    x[ok] = px
-    y[ok] = py
+        x = np.full(len(values), np.nan)
+        y = np.full(len(values), np.nan)
+        full = ~shapely.is_empty(values)
+        x[full], y[full] = shapely.get_x(values[full]), shapely.get_y(values[full])
+    ok = ~(np.isnan(x) | np.isnan(y))
+    if not ok.all():
+        kind = shapely.get_type_id(values[~ok])  # -1 missing, 0 Point
+        if (kind > 0).any():
+            names = [_GEOMETRY_TYPES.get(k, str(k)) for k in sorted(set(kind[kind > 0].tolist()))]
+            raise SchemaError(
+                f"points layer has {names} geometries; densities need Points "
+                "(use .centroid first)."
+            )
+    if not geo.crs.equals(crs) and ok.any():
+        project = Transformer.from_crs(geo.crs, crs, always_xy=True).transform
+        if ok.all():
+            x, y = (np.asarray(v, dtype=np.float64) for v in project(x, y))
+        else:
+            x[ok], y[ok] = project(x[ok], y[ok])
     ok &= np.isfinite(x) & np.isfinite(y)
     x[~ok] = np.nan
     y[~ok] = np.nan

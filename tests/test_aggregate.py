@@ -177,6 +177,19 @@ def test_h3_counts_match_counter_and_keep_empty_cells():
     assert out.crs.to_epsg() == 4326
 
 
+def test_h3_counts_leave_points_without_location_outside():
+    pts = _incidents(300, seed=8).to_crs("EPSG:4326")
+    geoms = pts.geometry.to_numpy().copy()
+    geoms[[3, 50]] = None
+    geoms[7] = shapely.Point()
+    pts = pts.set_geometry(geoms)
+    out = agg.count_per_h3(pts, 9, fill=False)
+    located = pts[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    want = Counter(h3.latlng_to_cell(p.y, p.x, 9) for p in located.geometry)
+    assert dict(zip(out["h3"], out["n"], strict=True)) == want
+    assert out.attrs["outside"] == 3
+
+
 def test_rates_per_km2_and_per_thousand():
     pts = _incidents()
     out = agg.add_rates(agg.count_per_grid(pts, _grids()), population="pop")
