@@ -65,7 +65,11 @@ def _score(units, labels, field, graph, k_wanted, tool, case, seconds, note=""):
 
 def _child(fn, args, queue):
     t0 = time.perf_counter()
-    labels = fn(*args)
+    try:
+        labels = fn(*args)
+    except Exception as exc:  # noqa: BLE001 - a peer's failure is a result to report
+        queue.put((f"{type(exc).__name__}: {exc}"[:300], time.perf_counter() - t0))
+        return
     queue.put((np.asarray(labels), time.perf_counter() - t0))
 
 
@@ -89,6 +93,8 @@ def _capped(fn, *args, cap=CAP_S):
                 return None, float("nan")
             continue
         proc.join()
+        if isinstance(labels, str):  # the peer raised: report its message
+            return labels, secs
         return (labels, secs) if secs <= cap else (None, cap)
     proc.terminate()
     proc.join()
@@ -175,14 +181,20 @@ def _case(case, units, field, k, *, peers, seed=42, gerry_cap=CAP_S, linked=Fals
     fixed["geometry"] = shapely.make_valid(fixed.geometry.values)  # Chicago has one invalid area
     gc_graph = Graph.from_geodataframe(fixed, adjacency="rook")
     lab = res.assignment.to_numpy()
-    gc_cut = sum(1 for a, b in gc_graph.edges if lab[a] != lab[b])
+    # GerryChain's rook also joins polygons touching at several points (no shared length):
+    # compare on the edges with a shared border of positive length, and count the others
+    shared = [(a, b) for a, b in gc_graph.edges if gc_graph.edge_data((a, b))["shared_perim"] > 0]
+    gc_cut = sum(1 for a, b in shared if lab[a] != lab[b])
     rows.append({"case": case, "tool": "check", "cut_edges_gridmap": rows[0]["cut_edges"],
-                 "cut_edges_gerrychain_graph": gc_cut, "agree": gc_cut == rows[0]["cut_edges"]})
+                 "cut_edges_gerrychain_graph": gc_cut, "agree": gc_cut == rows[0]["cut_edges"],
+                 "gerrychain_point_contacts": len(gc_graph.edges) - len(shared)})
     total = float(units[field].sum())
     G = _nx_graph(graph, units, field) if linked else None
     labels, secs = _capped(_gerrychain, units, G, field, k, 0.02, seed, cap=gerry_cap)
     name = "gerrychain recursive_tree_part"
-    if labels is None:
+    if isinstance(labels, str):
+        rows.append({"case": case, "tool": name, "seconds": round(secs, 2), "note": f"failed: {labels}"})
+    elif labels is None:
         rows.append({"case": case, "tool": name, "seconds": secs,
                      "note": f"did not finish within {gerry_cap:.0f} s" if secs == secs else "failed"})
     else:
@@ -192,6 +204,10 @@ def _case(case, units, field, k, *, peers, seed=42, gerry_cap=CAP_S, linked=Fals
     for kind in peers:
         labels, secs = _capped(_spopt, kind, units, field, k, 0.98 * total / k)
         name = f"spopt {kind}"
+        if isinstance(labels, str):
+            rows.append({"case": case, "tool": name, "seconds": round(secs, 2),
+                         "note": f"failed: {labels}"})
+            continue
         if labels is None:
             rows.append({"case": case, "tool": name, "seconds": secs,
                          "note": f"stopped at the {CAP_S:.0f} s cap" if secs == secs else "failed"})

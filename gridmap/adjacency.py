@@ -263,7 +263,9 @@ def unit_graph(
         sharing the border that runs within it (for coverages with small gaps
         or digitising noise). 0 needs exactly shared line work.
     min_length
-        Metres; shorter shared borders count as a corner contact only.
+        Metres; shorter shared borders count as a corner contact only (with
+        ``snap_tolerance``, at least twice the tolerance: a corner within the
+        tolerance is not a border).
 
     Returns
     -------
@@ -280,6 +282,8 @@ def unit_graph(
         bad = list(units.index[shapely.is_missing(geoms) | shapely.is_empty(geoms)][:10])
         raise DataError(f"units {bad} have empty geometry; drop them or repair the layer first.")
     n = len(geoms)
+    if snap_tolerance > 0:
+        min_length = max(min_length, 2.0 * snap_tolerance)
     tree = shapely.STRtree(geoms)
     if snap_tolerance > 0:
         left, right = tree.query(geoms, predicate="dwithin", distance=snap_tolerance)
