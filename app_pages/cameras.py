@@ -13,7 +13,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages._workspace import DemoData, Workspace, current, load, load_extra, new_map, render_map
+from app_pages._workspace import (
+    DemoData,
+    Workspace,
+    current,
+    download_table,
+    load,
+    load_extra,
+    new_map,
+    render_map,
+    require,
+)
 from gridmap import GridmapError
 from gridmap.assign import assign_points
 from gridmap.coverage import DORI_PPM, camera_views, coverage
@@ -170,13 +180,9 @@ def _focus_mask(frame: gpd.GeoDataFrame, data: DemoData, street: str | None) -> 
 
 
 def _download(frame: pd.DataFrame, name: str, key: str, lang: str) -> None:
-    from gridmap.export import neutralise_formulas
-
     flat = pd.DataFrame(frame.drop(columns=frame.geometry.name)
                         if isinstance(frame, gpd.GeoDataFrame) else frame)
-    st.download_button(tr("cameras.download", lang),
-                       neutralise_formulas(flat).to_csv(index=False).encode("utf-8-sig"),
-                       file_name=name, mime="text/csv", key=key)
+    download_table(flat, name, lang, key, label=tr("cameras.download", lang))
 
 
 def main(ws: Workspace) -> None:
@@ -184,6 +190,7 @@ def main(ws: Workspace) -> None:
     st.title(tr("cameras.title", lang))
     st.caption(tr("cameras.intro", lang))
     data = load(ws)
+    require(data, "cameras", lang=lang)
 
     c1, c2, c3, c4 = st.columns(4)
     by = c1.selectbox(tr("cameras.by", lang), ["grid", "community", "street"], key="cameras.by",

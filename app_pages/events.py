@@ -16,9 +16,18 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from app_pages._workspace import DemoData, current, load, new_map, render_map
+from app_pages._workspace import (
+    DemoData,
+    current,
+    download_table,
+    load,
+    new_map,
+    render_map,
+    require,
+)
 from gridmap import GridmapError
 from gridmap.events import ClosedLoop, closed_loop, closed_loop_trend
+from gridmap.export import neutralise_formulas
 from gridmap.i18n import register, tr
 from gridmap.privacy import suppress_small_counts
 from gridmap.schema import INCIDENT_STATUSES
@@ -86,7 +95,7 @@ def _excel(frames: dict[str, pd.DataFrame]) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf) as xl:
         for sheet, frame in frames.items():
-            frame.to_excel(xl, sheet_name=sheet[:31], index=False)
+            neutralise_formulas(frame).to_excel(xl, sheet_name=sheet[:31], index=False)
     return buf.getvalue()
 
 
@@ -98,6 +107,7 @@ def main() -> None:
         st.info(tr("demo.label", lang), icon=":material/science:")
     try:
         data = load(ws)
+        require(data, "incidents", lang=lang)
     except GridmapError as exc:
         st.error(tr("ws.load_error", lang, error=str(exc)))
         return
@@ -194,9 +204,8 @@ def main() -> None:
 
     st.subheader(tr("events.downloads", lang))
     d1, d2 = st.columns(2)
-    d1.download_button("CSV", published.to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"closed_loop_{level}.csv", mime="text/csv",
-                       key="events.dl.csv")
+    with d1:
+        download_table(published, f"closed_loop_{level}.csv", lang, "events.dl.csv", label="CSV")
     d2.download_button("Excel", _excel({"ranking": published, "trend": trend}),
                        file_name=f"closed_loop_{level}.xlsx", key="events.dl.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

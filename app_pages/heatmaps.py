@@ -25,11 +25,13 @@ from app_pages._workspace import (
     DemoData,
     Workspace,
     current,
+    download_table,
     load,
     load_extra,
     new_map,
     population_path,
     render_map,
+    require,
 )
 from gridmap import GridmapError
 from gridmap.aggregate import add_rates, count_per_grid
@@ -209,6 +211,7 @@ def main() -> None:
     st.caption(tr("heatmaps.intro", lang))
     try:
         data = load(ws)
+        require(data, "incidents", lang=lang)
         try:
             places = load_extra(ws, "places")
         except GridmapError:
@@ -307,9 +310,8 @@ def main() -> None:
 
     st.subheader(tr("heatmaps.downloads", lang))
     dl = st.columns(4)
-    dl[0].download_button("CSV", published[cols].to_csv(index=False).encode("utf-8-sig"),
-                          file_name="heat_grids.csv", mime="text/csv",
-                          key="heatmaps.dl.csv")
+    with dl[0]:
+        download_table(published[cols], "heat_grids.csv", lang, "heatmaps.dl.csv", label="CSV")
     for i, key in enumerate(("people", "places", "events"), start=1):
         if key in rasters:
             dl[i].download_button(f"{layer_names[key]} (GeoTIFF)", raster_bytes(rasters[key]),
