@@ -52,6 +52,7 @@ from numba import njit, prange
 from pyproj import CRS
 
 from ._errors import CRSError, SchemaError
+from ._scanline import polygon_rows, row_crossings
 from ._validate import require_crs
 
 __all__ = ["Assignment", "assign_points", "pick_grid_id"]
@@ -402,39 +403,11 @@ def _label_cells(coords: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray
     slow = np.zeros(ny * nx, dtype=np.bool_)
     xs = np.empty(64, dtype=np.float64)
     for g in order:
-        c0 = ring_off[geom_ring[g]]
-        c1 = ring_off[geom_ring[g + 1]]
-        if c1 <= c0:
-            continue
-        gymin = np.inf
-        gymax = -np.inf
-        for k in range(c0, c1):
-            gymin = min(gymin, coords[k, 1])
-            gymax = max(gymax, coords[k, 1])
-        r_lo = max(int(np.floor((y1 - gymax) / cs - 0.5)), 0)
-        r_hi = min(int(np.ceil((y1 - gymin) / cs - 0.5)), ny - 1)
+        r_lo, r_hi = polygon_rows(coords, ring_off, geom_ring, g, y1, cs, ny)
         for row in range(r_lo, r_hi + 1):
-            yc = y1 - (row + 0.5) * cs
-            n = 0
-            for r in range(geom_ring[g], geom_ring[g + 1]):
-                for k in range(ring_off[r], ring_off[r + 1] - 1):
-                    ya = coords[k, 1]
-                    yb = coords[k + 1, 1]
-                    if (ya > yc) != (yb > yc):
-                        xa = coords[k, 0]
-                        xb = coords[k + 1, 0]
-                        if n == len(xs):
-                            bigger = np.empty(2 * n, dtype=np.float64)
-                            bigger[:n] = xs
-                            xs = bigger
-                        xs[n] = xa + (yc - ya) * (xb - xa) / (yb - ya)
-                        n += 1
+            xs, n = row_crossings(coords, ring_off, geom_ring, g, y1 - (row + 0.5) * cs, xs)
             if n < 2:
                 continue
-            if n <= 32:
-                _sort_small(xs, n)
-            else:
-                xs[:n] = np.sort(xs[:n])
             base = row * nx
             for j in range(n):  # a crossing next to a centre makes that cell slow
                 col = int(np.floor((xs[j] - x0) / cs))
@@ -456,18 +429,6 @@ def _label_cells(coords: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray
                         if cur < 0 or g < cur:
                             label[cell] = g
     return label, centre_in, slow
-
-
-@njit(cache=True, nogil=True)
-def _sort_small(a: np.ndarray, n: int) -> None:
-    """Insertion sort of ``a[:n]`` in place (short arrays)."""
-    for i in range(1, n):
-        v = a[i]
-        j = i - 1
-        while j >= 0 and a[j] > v:
-            a[j + 1] = a[j]
-            j -= 1
-        a[j + 1] = v
 
 
 @njit(cache=True, nogil=True)

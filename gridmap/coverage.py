@@ -61,6 +61,7 @@ import shapely
 from numba import njit
 
 from ._errors import DataError, SchemaError
+from ._scanline import polygon_rows, row_crossings
 from ._validate import require_crs
 from .assign import _ragged, assign_points, pick_grid_id
 from .crs import metric_crs
@@ -410,38 +411,14 @@ def _burn_polygons(target: np.ndarray, x0: float, y1: float, cs: float, coords: 
     ny, nx = target.shape
     xs = np.empty(64, dtype=np.float64)
     for g in which:
-        c0 = ring_off[geom_ring[g]]
-        c1 = ring_off[geom_ring[g + 1]]
-        if c1 <= c0:
-            continue
-        gymin = np.inf
-        gymax = -np.inf
-        for k in range(c0, c1):
-            gymin = min(gymin, coords[k, 1])
-            gymax = max(gymax, coords[k, 1])
-        r_lo = max(int(np.floor((y1 - gymax) / cs - 0.5)), 0)
-        r_hi = min(int(np.ceil((y1 - gymin) / cs - 0.5)), ny - 1)
+        r_lo, r_hi = polygon_rows(coords, ring_off, geom_ring, g, y1, cs, ny)
         for row in range(r_lo, r_hi + 1):
-            yc = y1 - (row + 0.5) * cs
-            n = 0
-            for r in range(geom_ring[g], geom_ring[g + 1]):
-                for k in range(ring_off[r], ring_off[r + 1] - 1):
-                    ya = coords[k, 1]
-                    yb = coords[k + 1, 1]
-                    if (ya > yc) != (yb > yc):
-                        if n == len(xs):
-                            bigger = np.empty(2 * n, dtype=np.float64)
-                            bigger[:n] = xs
-                            xs = bigger
-                        xa = coords[k, 0]
-                        xs[n] = xa + (yc - ya) * (coords[k + 1, 0] - xa) / (yb - ya)
-                        n += 1
+            xs, n = row_crossings(coords, ring_off, geom_ring, g, y1 - (row + 0.5) * cs, xs)
             if n < 2:
                 continue
-            cut = np.sort(xs[:n])
             for j in range(0, n - 1, 2):
-                ca = max(int(np.ceil((cut[j] - x0) / cs - 0.5)), 0)
-                cb = min(int(np.floor((cut[j + 1] - x0) / cs - 0.5)), nx - 1)
+                ca = max(int(np.ceil((xs[j] - x0) / cs - 0.5)), 0)
+                cb = min(int(np.floor((xs[j + 1] - x0) / cs - 0.5)), nx - 1)
                 for col in range(ca, cb + 1):
                     if label:
                         target[row, col] = g
