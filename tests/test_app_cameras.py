@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -13,27 +9,11 @@ from streamlit.testing.v1 import AppTest
 from gridmap.density import camera_density
 from gridmap.ingest import read_layer
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def data_dir(demo_small, tmp_path_factory) -> Path:
-    dst = tmp_path_factory.mktemp("cameras_app") / "data"
-    shutil.copytree(demo_small, dst)
-    return dst
-
 
 @pytest.fixture
-def page(data_dir, monkeypatch) -> AppTest:
-    monkeypatch.setenv("GRIDMAP_DATA_DIR", str(data_dir))
-    if str(ROOT) not in sys.path:
-        monkeypatch.syspath_prepend(str(ROOT))
-    maps: list = []
-    monkeypatch.setattr("streamlit_folium.st_folium",
-                        lambda m, **kw: maps.append(m.get_root().render()) or {})
-    at = AppTest.from_file(str(ROOT / "app_pages" / "cameras.py"), default_timeout=180)
-    at.session_state["ws.lang"] = "en"
-    at.maps = maps  # type: ignore[attr-defined]
+def page(app_page) -> AppTest:
+    at, state = app_page("cameras.py")
+    at.maps = state["maps"]  # type: ignore[attr-defined]
     return at
 
 
@@ -41,12 +21,12 @@ def _metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_page_shows_density_coverage_and_ids(page, data_dir) -> None:
+def test_page_shows_density_coverage_and_ids(page, app_data_dir) -> None:
     at = page.run()
     assert not at.exception
     assert at.title[0].value == "Cameras"
-    cams = read_layer(data_dir / "cameras.csv", kind="cameras").data
-    grids = read_layer(data_dir / "grids.gpkg", kind="grids", layer="grids").data
+    cams = read_layer(app_data_dir / "cameras.csv", kind="cameras").data
+    grids = read_layer(app_data_dir / "grids.gpkg", kind="grids", layer="grids").data
     expected = camera_density(cams, grids).summary.set_index("zone").loc["all"]
     assert _metric(at, "Units meeting target") == (f"{int(expected['units_met'])} / "
                                                    f"{int(expected['units'])}")

@@ -2,51 +2,25 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
-from pathlib import Path
-
 import geopandas as gpd
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from gridmap.assign import assign_points
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def data_dir(demo_small, tmp_path_factory) -> Path:
-    dst = tmp_path_factory.mktemp("events_app") / "data"
-    shutil.copytree(demo_small, dst)
-    return dst
-
 
 @pytest.fixture
-def page(data_dir, monkeypatch):
-    monkeypatch.setenv("GRIDMAP_DATA_DIR", str(data_dir))
-    if str(ROOT) not in sys.path:
-        monkeypatch.syspath_prepend(str(ROOT))
-    state: dict = {}
-
-    def fake(m, **kw):
-        state["html"] = m.get_root().render()
-        return {}
-
-    monkeypatch.setattr("streamlit_folium.st_folium", fake)
-    at = AppTest.from_file(str(ROOT / "app_pages" / "events.py"), default_timeout=180)
-    at.session_state["ws.lang"] = "en"
-    return at, state
+def page(app_page):
+    return app_page("events.py")
 
 
-def test_drill_down_from_street_to_grid(page, data_dir):
+def test_drill_down_from_street_to_grid(page, app_data_dir):
     at, state = page
     at.run()
     assert not at.exception
     assert at.subheader[0].value == "Streets, ranked"
-    grids = gpd.read_file(data_dir / "grids.gpkg", layer="grids")
-    inc = gpd.read_parquet(data_dir / "incidents.parquet")
+    grids = gpd.read_file(app_data_dir / "grids.gpkg", layer="grids")
+    inc = gpd.read_parquet(app_data_dir / "incidents.parquet")
     inside = int((assign_points(inc, grids).index >= 0).sum())
     assert at.metric[0].value == f"{inside:,}"
     assert "Closure rate" in state["html"]

@@ -6,7 +6,6 @@ state, so that clicks and drawn lines can be simulated.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -18,23 +17,9 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def data_dir(demo_small, tmp_path_factory) -> Path:
-    dst = tmp_path_factory.mktemp("grids_app") / "data"
-    shutil.copytree(demo_small, dst)
-    return dst
-
-
 @pytest.fixture
-def page(data_dir, monkeypatch):
-    monkeypatch.setenv("GRIDMAP_DATA_DIR", str(data_dir))
-    if str(ROOT) not in sys.path:
-        monkeypatch.syspath_prepend(str(ROOT))
-    state: dict = {"out": {}}
-    monkeypatch.setattr("streamlit_folium.st_folium", lambda m, **kw: state["out"])
-    at = AppTest.from_file(str(ROOT / "app_pages" / "grids.py"), default_timeout=180)
-    at.session_state["ws.lang"] = "en"
-    return at, state
+def page(app_page):
+    return app_page("grids.py", map_out={}, render=False)
 
 
 def _editor(at):
@@ -110,12 +95,12 @@ def test_split_along_a_drawn_line(page):
     assert _grids(at) == n + 1
 
 
-def test_versions_compare_downloads_and_validate(page, data_dir):
+def test_versions_compare_downloads_and_validate(page, app_data_dir):
     at, _ = page
     at.run()
     at.text_input(key="grids.vname").input("before").run()
     at.button(key="grids.do_save").click().run()
-    assert (data_dir / "partition_200m.gpkg").exists()
+    assert (app_data_dir / "partition_200m.gpkg").exists()
     n = _grids(at)
     at.number_input(key="grids.parts").set_value(n + 1)
     at.slider(key="grids.tol").set_value(10.0)
@@ -133,8 +118,8 @@ def test_versions_compare_downloads_and_validate(page, data_dir):
     assert not at.exception
 
 
-def test_page_is_registered_in_the_app(data_dir, monkeypatch):
-    monkeypatch.setenv("GRIDMAP_DATA_DIR", str(data_dir))
+def test_page_is_registered_in_the_app(app_data_dir, monkeypatch):
+    monkeypatch.setenv("GRIDMAP_DATA_DIR", str(app_data_dir))
     if str(ROOT) not in sys.path:
         monkeypatch.syspath_prepend(str(ROOT))
     monkeypatch.setattr("streamlit_folium.st_folium", lambda m, **kw: {})

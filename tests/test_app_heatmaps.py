@@ -6,43 +6,17 @@ given, so the rendered HTML can be checked (image overlay, legend, no raw points
 
 from __future__ import annotations
 
-import shutil
-import sys
-from pathlib import Path
-
 import geopandas as gpd
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def data_dir(demo_small, tmp_path_factory) -> Path:
-    dst = tmp_path_factory.mktemp("heat_app") / "data"
-    shutil.copytree(demo_small, dst)
-    return dst
 
 
 @pytest.fixture
-def page(data_dir, monkeypatch):
-    monkeypatch.setenv("GRIDMAP_DATA_DIR", str(data_dir))
-    if str(ROOT) not in sys.path:
-        monkeypatch.syspath_prepend(str(ROOT))
-    state: dict = {}
-
-    def fake(m, **kw):
-        state["html"] = m.get_root().render()
-        return {}
-
-    monkeypatch.setattr("streamlit_folium.st_folium", fake)
-    at = AppTest.from_file(str(ROOT / "app_pages" / "heatmaps.py"), default_timeout=180)
-    at.session_state["ws.lang"] = "en"
-    return at, state
+def page(app_page):
+    return app_page("heatmaps.py")
 
 
-def test_page_draws_a_density_overlay_without_raw_points(page, data_dir):
+def test_page_draws_a_density_overlay_without_raw_points(page, app_data_dir):
     at, state = page
     at.run()
     assert not at.exception
@@ -51,31 +25,31 @@ def test_page_draws_a_density_overlay_without_raw_points(page, data_dir):
     assert "data:image/png;base64" in html
     assert "heat-events" in html  # the legend of the incident raster
     assert "points per km" in html  # in real units (the ² is JSON-escaped)
-    inc = pd.read_parquet(data_dir / "incidents.parquet")
+    inc = pd.read_parquet(app_data_dir / "incidents.parquet")
     assert str(inc["incident_id"].iloc[0]) not in html
-    grids = gpd.read_file(data_dir / "grids.gpkg", layer="grids")
+    grids = gpd.read_file(app_data_dir / "grids.gpkg", layer="grids")
     assert len(at.dataframe[0].value) == len(grids)
 
 
-def test_hour_filter_counts_match(page, data_dir):
+def test_hour_filter_counts_match(page, app_data_dir):
     at, _ = page
     at.run()
     at.slider(key="heatmaps.hours").set_value((18, 23))
     at.run()
     assert not at.exception
-    inc = pd.read_parquet(data_dir / "incidents.parquet")
+    inc = pd.read_parquet(app_data_dir / "incidents.parquet")
     kept = int(pd.to_datetime(inc["reported_at"]).dt.hour.between(18, 23).sum())
     assert any(f"{kept:,} of {len(inc):,}" in c.value for c in at.caption)
 
 
-def test_month_slider_has_one_frame_per_month(page, data_dir):
+def test_month_slider_has_one_frame_per_month(page, app_data_dir):
     at, state = page
     at.run()
     at.radio(key="heatmaps.time").set_value("month")
     at.multiselect(key="heatmaps.layers").set_value(["people", "places", "events", "hotspots"])
     at.run()
     assert not at.exception
-    inc = pd.read_parquet(data_dir / "incidents.parquet")
+    inc = pd.read_parquet(app_data_dir / "incidents.parquet")
     months = pd.to_datetime(inc["reported_at"]).dt.strftime("%Y-%m").nunique()
     assert len(at.select_slider[0].options) == months
     assert state["html"].count("data:image/png;base64") == 3
