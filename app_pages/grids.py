@@ -238,16 +238,19 @@ def _edit_tab(ws: Workspace, ed: PlanEditor, units) -> None:
     if b[0].button(tr("grids.merge", lang), key="grids.do_merge", disabled=len(sel) < 2):
         new = ed.merge(sel)
         st.session_state["grids.sel_next"] = [new]
+        st.rerun()  # redraw the selection and map from the edited plan
     k = b[1].number_input(tr("grids.split_k", lang), min_value=2, max_value=9, value=2,
                           key="grids.k")
     if b[2].button(tr("grids.split", lang), key="grids.do_split", disabled=len(sel) != 1):
         st.session_state["grids.sel_next"] = ed.split(sel[0], int(k), balance=[FIELD])
+        st.rerun()
     if b[3].button(tr("grids.split_line", lang), key="grids.do_line", disabled=len(sel) != 1):
         line = _drawn_line(ws)
         if line is None:
             st.warning(tr("grids.no_line", lang))
         else:
             st.session_state["grids.sel_next"] = ed.split_by_line(sel[0], line, line_crs=4326)
+            st.rerun()
     c = st.columns(4)
     if c[0].button(tr("grids.lock", lang), key="grids.do_lock", disabled=not sel):
         ed.lock(sel)
