@@ -16,6 +16,8 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -150,11 +152,16 @@ class Report:
             warnings.filterwarnings("ignore", message="Glyph .* missing")
             with PdfPages(buf, metadata={"Title": self.title}) as pdf:
                 fig = _page()
-                fig.text(0.08, 0.9, self.title, fontsize=20, weight="bold")
-                fig.text(0.08, 0.86, self.subtitle, fontsize=12)
-                fig.text(0.08, 0.83, self.created.isoformat(sep=" "), fontsize=9, color="#666")
+                y = 0.92
+                for text, size, extra in ((self.title, 20, {"weight": "bold"}),
+                                          (self.subtitle, 12, {}),
+                                          (self.created.isoformat(sep=" "), 9,
+                                           {"color": "#666"})):
+                    lines = _wrap(text, _LINE_WIDTH_PT / size)
+                    fig.text(0.08, y, "\n".join(lines), fontsize=size, va="top", **extra)
+                    y -= (len(lines) * 1.3 * size + 10) / _PAGE_HEIGHT_PT
                 contents = "\n".join(f"{i + 1}. {s.title}" for i, s in enumerate(self.sections))
-                fig.text(0.08, 0.78, contents, fontsize=11, va="top")
+                fig.text(0.08, y - 0.02, contents, fontsize=11, va="top")
                 pdf.savefig(fig)
                 plt.close(fig)
                 for s in self.sections:
@@ -189,6 +196,62 @@ def _page():
 
 
 _ROWS_PER_PAGE = 38
+_LINES_PER_PAGE = 46
+_PAGE_HEIGHT_PT = 11.69 * 72
+_LINE_WIDTH_PT = 0.84 * 8.27 * 72  # text from x = 0.08 to 0.92 of an A4 page
+_TABLE_WIDTH_PT = 0.94 * 8.27 * 72
+# full-width punctuation that must not start a line (禁则)
+_NO_LINE_START = set("，。、；：？！）》」』】”’％,.;:?!)%")
+
+
+def _char_em(ch: str) -> float:
+    """Approximate advance of a character in ems: CJK and full-width 1, others 0.56."""
+    return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.56
+
+
+def _text_em(text: str) -> float:
+    return sum(_char_em(ch) for ch in text)
+
+
+_TOKENS = re.compile(r"[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+|\s+|.")
+
+
+def _wrap(text: str, width_em: float) -> list[str]:
+    """Break ``text`` into lines of at most ``width_em`` ems.
+
+    Latin words stay whole (broken only when longer than a line); Chinese may
+    break between any two characters, but never before closing punctuation.
+    Existing line breaks are kept.
+    """
+    lines: list[str] = []
+    for para in str(text).split("\n"):
+        line, width = "", 0.0
+        for tok in _TOKENS.findall(para):
+            w = _text_em(tok)
+            if tok.isspace():
+                if line:
+                    line, width = line + " ", width + w
+                continue
+            if width + w > width_em and line.strip() and tok[0] not in _NO_LINE_START:
+                lines.append(line.rstrip())
+                line, width = "", 0.0
+            while w > width_em and len(tok) > 1:  # a word longer than a line
+                cut = max(1, int(len(tok) * (width_em - width) / w))
+                lines.append(line + tok[:cut])
+                line, width, tok = "", 0.0, tok[cut:]
+                w = _text_em(tok)
+            line, width = line + tok, width + w
+        lines.append(line.rstrip())
+    return lines
+
+
+def _column_widths(labels: list[str], cells: list[list[str]]) -> tuple[list[float], int]:
+    """Column widths (fractions of the table) from the longest text, and a font size that fits."""
+    ems = [max([_text_em(lab), *(_text_em(row[i]) for row in cells)]) + 1.2
+           for i, lab in enumerate(labels)]
+    total = sum(ems) or 1.0
+    size = int(max(5, min(8, _TABLE_WIDTH_PT / total)))
+    return [e / total for e in ems], size
 
 
 def _fmt(v: Any) -> str:
@@ -211,13 +274,18 @@ def _section_pages(s: Section):
         ax.imshow(img)
         ax.set_axis_off()
         if s.note:
-            fig.text(0.08, 0.06, s.note, fontsize=8, color="#555", wrap=True)
+            fig.text(0.08, 0.08, "\n".join(_wrap(s.note, _LINE_WIDTH_PT / 8)), fontsize=8,
+                     color="#555", va="top")
         yield fig
     if s.text is not None:
-        fig = _page()
-        fig.text(0.08, 0.95, s.title, fontsize=14, weight="bold")
-        fig.text(0.08, 0.9, s.text, fontsize=10, va="top", wrap=True)
-        yield fig
+        lines = _wrap(s.text, _LINE_WIDTH_PT / 10)
+        for start in range(0, max(len(lines), 1), _LINES_PER_PAGE):
+            fig = _page()
+            suffix = "" if start == 0 else " (cont.)"
+            fig.text(0.08, 0.95, s.title + suffix, fontsize=14, weight="bold")
+            fig.text(0.08, 0.9, "\n".join(lines[start:start + _LINES_PER_PAGE]), fontsize=10,
+                     va="top", linespacing=1.5)
+            yield fig
     if s.table is not None:
         table = s.table
         cells = [[_fmt(v) for v in row] for row in table.itertuples(index=False)]
@@ -228,11 +296,14 @@ def _section_pages(s: Section):
             ax = fig.add_axes((0.03, 0.05, 0.94, 0.88))
             ax.set_axis_off()
             chunk = cells[start:start + _ROWS_PER_PAGE] or [[""] * len(table.columns)]
-            t = ax.table(cellText=chunk, colLabels=[str(c) for c in table.columns],
+            labels = [str(c) for c in table.columns]
+            widths, size = _column_widths(labels, cells)
+            t = ax.table(cellText=chunk, colLabels=labels, colWidths=widths,
                          loc="upper center", cellLoc="right")
             t.auto_set_font_size(False)
-            t.set_fontsize(7 if len(table.columns) > 8 else 8)
+            t.set_fontsize(size)
             t.scale(1, 1.25)
             if s.note and start == 0:
-                fig.text(0.05, 0.02, s.note, fontsize=8, color="#555")
+                fig.text(0.05, 0.035, "\n".join(_wrap(s.note, _LINE_WIDTH_PT / 8)), fontsize=8,
+                         color="#555", va="top")
             yield fig
