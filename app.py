@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 
 from app_pages._auth import gate
 from app_pages._workspace import sidebar
+from gridmap import district as _district  # noqa: F401  (registers page.report)
 from gridmap.i18n import tr
 
 
@@ -40,6 +41,7 @@ PAGES: list[Page] = [
     Page("app_pages/heatmaps.py", "page.heatmaps", ":material/local_fire_department:"),
     Page("app_pages/events.py", "page.events", ":material/task_alt:"),
     Page("app_pages/cameras.py", "page.cameras", ":material/videocam:"),
+    Page("app_pages/report.py", "page.report", ":material/summarize:"),
 ]
 
 st.set_page_config(page_title="gridmap", page_icon=_favicon(), layout="wide")
