@@ -9,6 +9,7 @@ import streamlit as st
 from app_pages._workspace import DemoData, Workspace, current, load, new_map, render_map
 from gridmap import GridmapError
 from gridmap.assign import assign_points
+from gridmap.district import District
 from gridmap.i18n import tr
 from layers.base import to_display
 from layers.cameras import camera_layer
@@ -63,6 +64,14 @@ def key_figures(data: DemoData) -> dict[str, int]:
     }
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def district_figures(_data: DemoData, data_key: str, lang: str):
+    """The district key figures (density target, month against last, closure, overdue)."""
+    d = District(_data.grids, _data.cameras, _data.incidents, streets=_data.streets,
+                 communities=_data.communities)
+    return d.figures().table(lang)
+
+
 def build_map(ws: Workspace, data: DemoData, colour_by: str) -> folium.Map:
     """The one-network map: grids, camera points (clustered), incidents per grid."""
     grids = display_grids(data, ws.data_key, ws.datum)
@@ -103,6 +112,12 @@ def main() -> None:
     figures = key_figures(data)
     for col, (key, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
         col.metric(tr(key, lang), f"{value:,}")
+    with st.expander(tr("district.sec.figures", lang)):
+        try:
+            st.dataframe(district_figures(data, ws.data_key, lang), hide_index=True,
+                         use_container_width=True)
+        except GridmapError as exc:  # e.g. incidents without report times: figures unavailable
+            st.info(str(exc))
     colour_by = st.radio(
         tr("overview.colour_by", lang), ["street_code", "community_code"],
         key="overview.colour_by", horizontal=True,
