@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from _st_ready import wait_ready as _ready
 from playwright.sync_api import expect
 
 from gridmap.ingest import read_layer
@@ -64,20 +65,7 @@ def _wait_for(measure, ok, page, *, tries: int = 40):
     return value
 
 
-_READY_JS = """() => {
-    const app = document.querySelector('[data-test-script-state]');
-    return app && app.dataset.testScriptState === 'notRunning'
-        && !document.querySelector('[data-testid="stSkeleton"]')
-        && document.querySelector('h1') !== null;
-}"""
 
-
-def _ready(page) -> None:
-    """Wait until the script has run and every element is drawn (twice, 0.5 s apart)."""
-    for _ in range(2):
-        page.wait_for_function(_READY_JS, timeout=TIMEOUT)
-        page.wait_for_timeout(500)
-    page.wait_for_function(_READY_JS, timeout=TIMEOUT)
 
 
 def _settle(page, frame) -> None:

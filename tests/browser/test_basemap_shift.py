@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 import pytest
+from _st_ready import wait_ready as _ready
 from playwright.sync_api import expect
 from pyproj import Geod
 
@@ -45,20 +46,7 @@ _TILES_JS = """() => {
     map_div.eachLayer(layer => { if (layer._url) { urls.push(layer._url); } });
     return urls;
 }"""
-_READY_JS = """() => {
-    const app = document.querySelector('[data-test-script-state]');
-    return app && app.dataset.testScriptState === 'notRunning'
-        && !document.querySelector('[data-testid="stSkeleton"]')
-        && document.querySelector('h1') !== null;
-}"""
 
-
-def _ready(page) -> None:
-    """Wait until the script has run and every element is drawn (twice, 0.5 s apart)."""
-    for _ in range(2):
-        page.wait_for_function(_READY_JS, timeout=TIMEOUT)
-        page.wait_for_timeout(500)
-    page.wait_for_function(_READY_JS, timeout=TIMEOUT)
 
 
 def _markers(page, n_expected: int) -> np.ndarray:

@@ -13,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from _st_ready import wait_ready as _ready
 from playwright.sync_api import expect
 
 from gridmap.ingest import read_layer
@@ -22,12 +23,7 @@ pytestmark = pytest.mark.browser
 XSS = "<img src=x onerror=alert(1)>"
 TIMEOUT = 60_000
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
-_READY_JS = """() => {
-    const app = document.querySelector('[data-test-script-state]');
-    return app && app.dataset.testScriptState === 'notRunning'
-        && !document.querySelector('[data-testid="stSkeleton"]')
-        && document.querySelector('h1') !== null;
-}"""
+
 # open the tooltip of the camera point whose tooltip carries the (escaped) payload
 _OPEN_CAMERA_TIP = """() => new Promise(resolve => {
     let found = null, group = null;
@@ -57,13 +53,6 @@ _OPEN_GRID_TIP = """() => {
     });
     return hit;
 }"""
-
-
-def _ready(page) -> None:
-    for _ in range(2):
-        page.wait_for_function(_READY_JS, timeout=TIMEOUT)
-        page.wait_for_timeout(500)
-    page.wait_for_function(_READY_JS, timeout=TIMEOUT)
 
 
 PAGE_TITLES = {"data": "Data", "overview": "One-network overview", "cameras": "Cameras"}

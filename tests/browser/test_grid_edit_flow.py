@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from _st_ready import wait_ready as _ready
 from playwright.sync_api import expect
 
 from gridmap.crs import to_metric
@@ -27,20 +28,7 @@ pytestmark = pytest.mark.browser
 
 TIMEOUT = 60_000
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
-_READY_JS = """() => {
-    const app = document.querySelector('[data-test-script-state]');
-    return app && app.dataset.testScriptState === 'notRunning'
-        && !document.querySelector('[data-testid="stSkeleton"]')
-        && document.querySelector('h1') !== null;
-}"""
 
-
-def _ready(page) -> None:
-    """Wait until the script has run and every element is drawn (twice, 0.5 s apart)."""
-    for _ in range(2):
-        page.wait_for_function(_READY_JS, timeout=TIMEOUT)
-        page.wait_for_timeout(500)
-    page.wait_for_function(_READY_JS, timeout=TIMEOUT)
 
 
 def _neighbours(grids: gpd.GeoDataFrame) -> tuple[str, str]:
