@@ -59,6 +59,7 @@ totals are not.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -347,10 +348,11 @@ class MonthChange:
 def _parse_month(month: object) -> pd.Period:
     if isinstance(month, pd.Period):
         return month.asfreq("M")
-    try:
-        return pd.Period(str(month).strip(), freq="M")
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"cannot read month {month!r}; write it as YYYY-MM, e.g. 2025-06.") from exc
+    text = str(month).strip()
+    # strict: pandas would read "March" as the year 1
+    if re.fullmatch(r"\d{4}-(0?[1-9]|1[0-2])", text) is None:
+        raise DataError(f"cannot read month {month!r}; write it as YYYY-MM, e.g. 2025-06.")
+    return pd.Period(text, freq="M")
 
 
 def month_change(incidents: pd.DataFrame, *, month: object = None,
@@ -967,7 +969,9 @@ def _chart_closure(rank: pd.DataFrame, lang: str):
         ax.annotate(f"{v:.1f}", (v, yi), xytext=(4, 0), textcoords="offset points",
                     va="center", fontsize=7)
     lo = float(np.floor((values.min() - 2) / 5) * 5) if len(values) else 0.0
-    ax.set_xlim(max(0.0, lo), 101.5)
+    ax.set_xlim(max(0.0, lo), 100.0)
+    for line in ax.lines:
+        line.set_clip_on(False)  # dots at 100 % stay whole
     ax.set_yticks(y, labels)
     ax.set_xlabel(tr("district.chart.closure", lang))
     ax.tick_params(axis="y", labelsize=8)

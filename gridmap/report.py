@@ -205,8 +205,8 @@ _NO_LINE_START = set("，。、；：？！）》」』】”’％,.;:?!)%")
 
 
 def _char_em(ch: str) -> float:
-    """Approximate advance of a character in ems: CJK and full-width 1, others 0.56."""
-    return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.56
+    """Approximate advance of a character in ems: CJK and full-width 1, others 0.5."""
+    return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.5
 
 
 def _text_em(text: str) -> float:

@@ -1,21 +1,326 @@
-"""District key figures and report, checked against independent pandas/geopandas results."""
+"""District key figures, the 定量化考核 ranking and the district report on a hand-made district.
+
+Four 500 m square grids in EPSG:4549 (0.25 km² each), two streets, three
+communities, an urban target of 8 points per km² (2 points per grid):
+
+======  ======  =========  ==========================  ========================
+grid    street  community  camera points (built)        incidents
+======  ======  =========  ==========================  ========================
+G00     S1      C1         P1 (2 cameras), P2 → 100 %  e1, e2 (late), e3
+G01     S1      C2         P3 → 50 %                    e4 (open, overdue)
+G10     S2      C3         P4, P5, P6 → 150 %           e5, e6
+G11     S2      C3         P9; P7 planned → 50 %        e7 (open, overdue), e8
+======  ======  =========  ==========================  ========================
+
+plus camera P8 and incident e9 outside every grid. Every figure below is worked
+out by hand in the comments.
+"""
 
 from __future__ import annotations
 
 import geopandas as gpd
-import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import Point, box
 
-from gridmap.district import District, district_report, latest_full_month, month_change
+from gridmap import DataError
+from gridmap.crs import to_metric
+from gridmap.district import (
+    DEFAULT_RANK_WEIGHTS,
+    District,
+    data_sources,
+    district_report,
+    grid_workers,
+    latest_full_month,
+    month_change,
+    monthly_counts,
+    read_meta,
+)
+from gridmap.ingest import read_layer
 
-matplotlib.use("Agg")
-
+X0, Y0, SIDE = 540_000.0, 3_402_000.0, 500.0
+TARGETS = {"urban": 8.0}
 EVIL = "<img src=x onerror=alert(1)>"
+
+
+def _grids() -> gpd.GeoDataFrame:
+    cells = {"G00": (0, 0), "G01": (0, 1), "G10": (1, 0), "G11": (1, 1)}
+    return gpd.GeoDataFrame(
+        {
+            "grid_id": list(cells),
+            "name": [f"网格{g[1:]}" for g in cells],
+            "district_code": "330402",
+            "street_code": ["S1", "S1", "S2", "S2"],
+            "community_code": ["C1", "C2", "C3", "C3"],
+            "zone": "urban",
+        },
+        geometry=[shapely.box(X0 + i * SIDE, Y0 + j * SIDE, X0 + (i + 1) * SIDE,
+                              Y0 + (j + 1) * SIDE) for i, j in cells.values()],
+        crs="EPSG:4549",
+    )
+
+
+def _at(cell: tuple[int, int], dx: float = 100.0, dy: float = 100.0) -> shapely.Point:
+    return shapely.Point(X0 + cell[0] * SIDE + dx, Y0 + cell[1] * SIDE + dy)
+
+
+G00, G01, G10, G11 = (0, 0), (0, 1), (1, 0), (1, 1)
+
+
+def _cameras() -> gpd.GeoDataFrame:
+    rows = [  # camera, point, status, location
+        ("c1", "P1", "online", _at(G00, 100, 100)),
+        ("c2", "P1", "online", _at(G00, 101, 100)),
+        ("c3", "P2", "offline", _at(G00, 300, 300)),
+        ("c4", "P3", "online", _at(G01)),
+        ("c5", "P4", "online", _at(G10, 50, 50)),
+        ("c6", "P5", "online", _at(G10, 200, 200)),
+        ("c7", "P6", "online", _at(G10, 400, 400)),
+        ("c8", "P7", "planned", _at(G11, 50, 50)),
+        ("c9", "P9", "online", _at(G11, 300, 300)),
+        ("c10", "P8", "online", shapely.Point(X0 + 5000, Y0 + 5000)),
+    ]
+    return gpd.GeoDataFrame(
+        {"camera_id": [r[0] for r in rows], "point_id": [r[1] for r in rows],
+         "status": [r[2] for r in rows]},
+        geometry=[r[3] for r in rows], crs="EPSG:4549",
+    )
+
+
+def _incidents() -> gpd.GeoDataFrame:
+    rows = [  # id, where, reported, closed (None: open), status
+        ("e1", _at(G00), "2025-02-10 09:00", "2025-02-10 12:00", "closed"),
+        ("e2", _at(G00, 200), "2025-03-05 10:00", "2025-03-06 09:00", "closed"),  # late
+        ("e3", _at(G00, 300), "2025-03-20 08:00", "2025-03-20 09:00", "closed"),
+        ("e4", _at(G01), "2025-03-15 10:00", None, "dispatched"),  # open past its day
+        ("e5", _at(G10), "2025-02-20 08:00", "2025-02-20 10:00", "closed"),
+        ("e6", _at(G10, 250), "2025-03-31 22:00", "2025-03-31 23:30", "closed"),
+        ("e7", _at(G11), "2025-03-10 08:00", None, "reported"),  # open past its day
+        ("e8", _at(G11, 250), "2025-03-11 08:00", "2025-03-11 09:00", "closed"),
+        ("e9", shapely.Point(X0 + 5000, Y0 + 5000), "2025-03-12 08:00", "2025-03-12 09:00",
+         "closed"),
+    ]
+    return gpd.GeoDataFrame(
+        {"incident_id": [r[0] for r in rows], "category": "road",
+         "reported_at": pd.to_datetime([r[2] for r in rows]),
+         "closed_at": pd.to_datetime([r[3] for r in rows]),
+         "status": [r[4] for r in rows]},
+        geometry=[r[1] for r in rows], crs="EPSG:4549",
+    )
+
+
+def _streets() -> gpd.GeoDataFrame:
+    g = _grids()
+    s = g.dissolve("street_code").reset_index()[["street_code", "geometry"]]
+    s["name"] = [EVIL, "新兴街道"]
+    return s
+
+
+def _district(**kw) -> District:
+    return District(_grids(), _cameras(), _incidents(), streets=_streets(), targets=TARGETS, **kw)
+
+
+# ---------------------------------------------------------------- key figures
+
+
+def test_key_figures_match_hand_counts():
+    f = _district().figures()
+    assert (f.grids, f.grid_workers, f.streets, f.communities) == (4, 4, 2, 3)
+    assert (f.cameras, f.camera_points) == (10, 9)  # P1..P9
+    assert f.grids_met == 2  # G00 (100 %), G10 (150 %)
+    assert f.grids_met_share == 0.5
+    assert f.cameras_outside == 1
+    assert (f.incidents, f.incidents_outside) == (9, 1)
+    assert f.closure_rate == pytest.approx(7 / 9)
+    assert (f.overdue, f.open_overdue) == (3, 2)  # e2 late; e4, e7 open
+    assert f.now == pd.Timestamp("2025-03-31 23:30")
+    m = f.month
+    assert (str(m.month), str(m.previous), m.n, m.n_previous) == ("2025-03", "2025-02", 7, 2)
+    assert m.change_pct == pytest.approx(250.0)
+    assert m.full
+
+
+def test_key_figures_table_is_bilingual():
+    f = _district().figures()
+    en, zh = f.table("en"), f.table("zh")
+    assert list(en.columns) == ["Figure", "Value"]
+    assert list(zh.columns) == ["指标", "数值"]
+    values = dict(zip(en["Figure"], en["Value"], strict=True))
+    assert values["Grids meeting density target"] == "50.0% (2 of 4)"
+    assert values["Incidents in 2025-03"] == "7"
+    assert values["Change on the month before"] == "+250.0%"
+    assert values["Closure rate"] == "77.8%"
+    assert "网格员" in set(zh["指标"])
+
+
+def test_workers_column_overrides_one_per_grid():
+    grids = _grids().assign(workers=[2, np.nan, 1, 3])
+    assert grid_workers(grids) == 7  # missing → 1
+    assert grid_workers(_grids()) == 4
+    with pytest.raises(DataError, match="negative"):
+        grid_workers(grids.assign(workers=[-1, 1, 1, 1]))
+    d = District(grids, _cameras(), _incidents(), targets=TARGETS)
+    assert d.figures().grid_workers == 7
+
+
+def test_months():
+    inc = _incidents()
+    counts = monthly_counts(inc)
+    assert counts.to_dict() == {pd.Period("2025-02", "M"): 2, pd.Period("2025-03", "M"): 7}
+    assert str(latest_full_month(inc)) == "2025-03"
+    # the data end on 30 March: March is not full; February is the latest month that could
+    # be, but the data start on 10 February, so it is flagged partial too
+    early = inc[inc["reported_at"] < "2025-03-30"]
+    assert str(latest_full_month(early)) == "2025-02"
+    m = month_change(early)
+    assert (m.n, m.n_previous, m.full) == (2, 0, False)
+    assert np.isnan(m.change_pct)  # nothing the month before
+    assert month_change(inc, month="2025-02").n == 2
+    with pytest.raises(DataError, match="outside the incident data"):
+        month_change(inc, month="2024-12")
+    with pytest.raises(DataError, match="YYYY-MM"):
+        month_change(inc, month="March")
+
+
+# -------------------------------------------------------------------- ranking
+
+
+def test_street_ranking_without_population():
+    r = _district().ranking("street").set_index("unit")
+    # S1: density 3 points / (0.5 km² × 8) = 75 %; 4 incidents, 3 closed, 2 overdue (e2, e4)
+    # S2: 4 points / 4 = 100 %; 4 incidents, 3 closed, 1 overdue (e7)
+    assert r.loc["S1", "completion_pct"] == pytest.approx(75.0)
+    assert r.loc["S2", "completion_pct"] == pytest.approx(100.0)
+    assert r[["incidents", "closed", "overdue"]].loc["S1"].tolist() == [4, 3, 2]
+    assert r[["incidents", "closed", "overdue"]].loc["S2"].tolist() == [4, 3, 1]
+    # weights without residents: 0.3, 0.3, 0.2 over 0.8
+    assert r.loc["S1", "score"] == pytest.approx(100 * (0.3 * .75 + 0.3 * .75 + 0.2 * .5) / .8)
+    assert r.loc["S2", "score"] == pytest.approx(100 * (0.3 * 1 + 0.3 * .75 + 0.2 * .75) / .8,
+                                                abs=0.005)
+    assert r["rank"].to_dict() == {"S2": 1, "S1": 2}
+    assert r["per_1000"].isna().all()
+    assert r.loc["S1", "name"] == EVIL  # names from the streets layer, as given
+
+
+def test_street_ranking_with_population_per_grid():
+    r = _district(population=[100, 100, 200, 600]).ranking("street").set_index("unit")
+    # S1: 4 per 200 residents = 20 per 1,000 (worst → 0); S2: 4 per 800 = 5 (best → 1)
+    assert r.loc["S1", "per_1000"] == pytest.approx(20.0)
+    assert r.loc["S2", "per_1000"] == pytest.approx(5.0)
+    assert r.loc["S1", "score"] == pytest.approx(100 * (0.3 * .75 + 0.3 * .75 + 0.2 * .5 + 0))
+    assert r.loc["S2", "score"] == pytest.approx(100 * (0.3 + 0.3 * .75 + 0.2 * .75 + 0.2))
+
+
+def test_community_ranking_and_units_without_incidents():
+    r = _district().ranking("community").set_index("unit")
+    # C1: 3 incidents all closed, 1 late, 100 %; C2: 1 open overdue, 50 %; C3 as S2
+    assert r.loc["C1", "score"] == pytest.approx(100 * (0.3 + 0.3 + 0.2 * 2 / 3) / .8, abs=0.005)
+    assert r.loc["C2", "score"] == pytest.approx(100 * (0.3 * .5) / .8)
+    assert r["rank"].to_dict() == {"C1": 1, "C3": 2, "C2": 3}
+    # without e4, C2 has no incidents: full marks for closure and overdue
+    inc = _incidents()
+    d = District(_grids(), _cameras(), inc[inc["incident_id"] != "e4"], targets=TARGETS)
+    c2 = d.ranking("community").set_index("unit").loc["C2"]
+    assert c2["incidents"] == 0
+    assert c2["score"] == pytest.approx(100 * (0.3 * .5 + 0.3 + 0.2) / .8)
+
+
+def test_ranking_weights_and_ties():
+    only_density = _district().ranking("community", weights={"density": 1.0})
+    by_unit = only_density.set_index("unit")
+    assert by_unit["score"].to_dict() == pytest.approx({"C1": 100.0, "C2": 50.0, "C3": 100.0})
+    assert by_unit["rank"].to_dict() == {"C1": 1, "C3": 1, "C2": 3}  # ties share the rank
+    with pytest.raises(ValueError, match="unknown ranking parts"):
+        _district().ranking("street", weights={"speed": 1.0})
+    with pytest.raises(ValueError, match="street"):
+        _district().ranking("grid")
+    assert set(DEFAULT_RANK_WEIGHTS) == {"density", "closure", "overdue", "rate"}
+
+
+def test_inputs_are_not_modified():
+    grids, cams, inc = _grids(), _cameras(), _incidents()
+    before = (grids.copy(), cams.copy(), inc.copy())
+    d = District(grids, cams, inc, targets=TARGETS)
+    d.figures()
+    d.ranking("street")
+    district_report(d, lang="en")
+    for after, orig in zip((grids, cams, inc), before, strict=True):
+        pd.testing.assert_frame_equal(after, orig)
+
+
+def test_no_incidents():
+    d = District(_grids(), _cameras(), _incidents().iloc[:0], targets=TARGETS)
+    f = d.figures()
+    assert (f.incidents, f.month) == (0, None)
+    assert np.isnan(f.closure_rate)
+    r = d.ranking("street")
+    assert (r["incidents"] == 0).all()
+    assert district_report(d, lang="zh").to_html().startswith("<!DOCTYPE html>")
+
+
+# --------------------------------------------------------------------- report
+
+
+def test_report_html_holds_ranking_escaped_and_suppressed():
+    rep = district_report(_district(), lang="en", k=5, name="Test district")
+    text = rep.to_html()
+    assert EVIL not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "Ranking of streets" in text
+    assert "Ranking of communities" in text
+    assert "新兴街道" in text
+    # every unit has 1–4 incidents: the counts and their rates are shown as "<5"
+    assert text.count("&lt;5") >= 4
+    assert "Test district grid management and video network report" in text
+    assert text.count("data:image/png;base64,") == 4  # two maps, two charts
+    assert "Density compliance by street" in text
+    assert "1 incidents lie outside every grid" in text
+
+
+def test_report_unsuppressed_shows_hand_counts_and_is_chinese():
+    rep = district_report(_district(), lang="zh", k=0)
+    text = rep.to_html()
+    assert "定量化考核排名：街道" in text
+    assert "<th>排名</th>" in text
+    assert "<th>得分</th>" in text
+    assert "84.38" in text or "84.37" in text  # S2's score
+    assert "68.75" in text  # S1's score
+    assert "Ranking" not in text
+
+
+def test_report_pdf(tmp_path):
+    rep = district_report(_district(), lang="zh")
+    pdf = rep.write_pdf(tmp_path / "r.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pages == 1 + len(rep.sections)  # every section fits on one page here
+
+
+def test_data_sources_and_meta(tmp_path):
+    (tmp_path / "cameras.csv").write_text("camera_id\n", encoding="utf-8")
+    (tmp_path / "meta.json").write_text(
+        '{"synthetic": true, "generator": "gridmap.demo", "generator_version": 1, '
+        '"scale": "small", "seed": 0, "district": {"name": "禾城示范区"}}', encoding="utf-8")
+    (tmp_path / ".hidden").write_text("x", encoding="utf-8")
+    src = data_sources(tmp_path, lang="en")
+    assert src["file"].tolist() == ["cameras.csv", "meta.json"]
+    assert src.loc[0, "description"] == "camera table"
+    assert "Synthetic demo district" in src.loc[1, "description"]
+    assert "scale small" in src.loc[1, "description"]
+    assert src["modified"].str.match(r"\d{4}-\d\d-\d\d \d\d:\d\d$").all()
+    assert read_meta(tmp_path)["district"]["name"] == "禾城示范区"
+    assert read_meta(tmp_path / "nowhere") == {}
+    (tmp_path / "meta.json").write_text("{broken", encoding="utf-8")
+    with pytest.raises(DataError, match=r"meta\.json"):
+        read_meta(tmp_path)
+
+
+# ------------------------------------------- 1 km² grids, and the small demo against sjoin
+
 CRS = "EPSG:4549"
-X0, Y0 = 500_000.0, 3_400_000.0
+TX0, TY0 = 500_000.0, 3_400_000.0
 
 
 def _tiny() -> District:
@@ -24,14 +329,14 @@ def _tiny() -> District:
         {"grid_id": ["A", "B", "C", "D"], "zone": ["urban"] * 4,
          "street_code": ["s1", "s1", "s2", "s2"], "community_code": ["c1", "c2", "c3", "c3"],
          "street_name": [EVIL, EVIL, "南湖街道", "南湖街道"]},
-        geometry=[box(X0 + i * 1000, Y0 + j * 1000, X0 + (i + 1) * 1000, Y0 + (j + 1) * 1000)
+        geometry=[box(TX0 + i * 1000, TY0 + j * 1000, TX0 + (i + 1) * 1000, TY0 + (j + 1) * 1000)
                   for j in (0, 1) for i in (0, 1)], crs=CRS)
     pts = [(100, 100, "p1", "online"), (150, 100, "p1", "offline"), (800, 800, "p2", "online"),
            (1500, 500, "p3", "online"), (500, 1500, "p4", "planned"), (5000, 5000, "p5", "online")]
     cameras = gpd.GeoDataFrame(
         {"camera_id": [f"k{i}" for i in range(len(pts))], "point_id": [p[2] for p in pts],
          "status": [p[3] for p in pts]},
-        geometry=[Point(X0 + p[0], Y0 + p[1]) for p in pts], crs=CRS)
+        geometry=[Point(TX0 + p[0], TY0 + p[1]) for p in pts], crs=CRS)
     inc = [  # x, y, reported, closed_at, status
         (100, 100, "2025-01-03 09:00", "2025-01-03 15:00", "closed"),
         (200, 200, "2025-01-05 09:00", None, "reported"),          # open, overdue
@@ -47,7 +352,7 @@ def _tiny() -> District:
          "reported_at": pd.to_datetime([r[2] for r in inc]),
          "closed_at": pd.to_datetime([r[3] for r in inc]),
          "status": [r[4] for r in inc]},
-        geometry=[Point(X0 + r[0], Y0 + r[1]) for r in inc], crs=CRS)
+        geometry=[Point(TX0 + r[0], TY0 + r[1]) for r in inc], crs=CRS)
     return District(grids, cameras, incidents, targets={"urban": 2.0, "rural": 1.0})
 
 
@@ -91,9 +396,6 @@ def test_tiny_report_html_escaped_and_pdf():
 
 
 def test_demo_figures_match_independent_counts(demo_small):
-    from gridmap.crs import to_metric
-    from gridmap.ingest import read_layer
-
     grids = read_layer(demo_small / "grids.gpkg", kind="grids").data
     cams = read_layer(demo_small / "cameras.csv", kind="cameras").data
     inc = read_layer(demo_small / "incidents.parquet", kind="incidents").data
