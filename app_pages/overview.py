@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import folium
 import numpy as np
+import pandas as pd
 import streamlit as st
 
+from app_pages._district import district
 from app_pages._workspace import DemoData, Workspace, current, load, new_map, render_map
 from gridmap import GridmapError
 from gridmap.assign import assign_points
-from gridmap.district import District
-from gridmap.i18n import tr
+from gridmap.district import District, ranking_table
+from gridmap.i18n import register, tr
 from layers.base import to_display
 from layers.cameras import camera_layer
 from layers.grids import boundary_layer, grid_layer, simplify_for_display, unit_outlines
 from layers.incidents import incident_layer
+
+register({
+    "overview.rankings": {"zh": "定量化考核排名", "en": "Rankings (定量化考核)"},
+    "overview.rank.street": {"zh": "街道", "en": "Streets"},
+    "overview.rank.community": {"zh": "社区", "en": "Communities"},
+    "overview.rank_help": {
+        "zh": "得分 = 100 × 加权平均（密度完成率 0.3、结案率 0.3、1 − 超期占比 0.2、每千人事件数 0.2，"
+              "无人口数据时不含后者）；少于 5 的事件数不公开。详见区县报告的方法说明。",
+        "en": "Score = 100 × weighted mean of density completion (0.3), closure rate (0.3), "
+              "1 − overdue share (0.2) and incidents per 1,000 residents (0.2, left out without "
+              "residents); incident counts below 5 are not published. The district report "
+              "explains the method.",
+    },
+})
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -64,12 +80,20 @@ def key_figures(data: DemoData) -> dict[str, int]:
     }
 
 
+def district_tables(ws: Workspace, data: DemoData) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The district key figures and the published street/community rankings, in ``ws.lang``.
+
+    The district (density, closed-loop state, residents per grid) is computed once per
+    data folder and shared with the Report page (:func:`app_pages._district.district`).
+    """
+    return _district_tables(district(ws, data), ws.data_key, ws.lang)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def district_figures(_data: DemoData, data_key: str, lang: str):
-    """The district key figures (density target, month against last, closure, overdue)."""
-    d = District(_data.grids, _data.cameras, _data.incidents, streets=_data.streets,
-                 communities=_data.communities)
-    return d.figures().table(lang)
+def _district_tables(_d: District, data_key: str, lang: str):
+    ranks = {by: ranking_table(_d.ranking(by), lang=lang) for by in ("street", "community")
+             if f"{by}_code" in _d.grids.columns}
+    return _d.figures().table(lang), ranks
 
 
 def build_map(ws: Workspace, data: DemoData, colour_by: str) -> folium.Map:
@@ -112,12 +136,20 @@ def main() -> None:
     figures = key_figures(data)
     for col, (key, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
         col.metric(tr(key, lang), f"{value:,}")
-    with st.expander(tr("district.sec.figures", lang)):
-        try:
-            st.dataframe(district_figures(data, ws.data_key, lang), hide_index=True,
-                         use_container_width=True)
-        except GridmapError as exc:  # e.g. incidents without report times: figures unavailable
-            st.info(str(exc))
+    try:
+        table, ranks = district_tables(ws, data)
+    except GridmapError as exc:  # e.g. incidents without report times: figures unavailable
+        st.info(str(exc))
+        table, ranks = None, {}
+    if table is not None:
+        with st.expander(tr("district.sec.figures", lang), expanded=True):
+            st.dataframe(table, hide_index=True, width="stretch")
+    if ranks:
+        with st.expander(tr("overview.rankings", lang)):
+            tabs = st.tabs([tr(f"overview.rank.{by}", lang) for by in ranks])
+            for tab, frame in zip(tabs, ranks.values(), strict=True):
+                tab.dataframe(frame, hide_index=True, width="stretch")
+            st.caption(tr("overview.rank_help", lang))
     colour_by = st.radio(
         tr("overview.colour_by", lang), ["street_code", "community_code"],
         key="overview.colour_by", horizontal=True,

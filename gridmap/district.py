@@ -92,6 +92,7 @@ __all__ = [
     "latest_full_month",
     "month_change",
     "monthly_counts",
+    "ranking_table",
     "read_meta",
 ]
 
@@ -991,7 +992,15 @@ def _publish_counts(frame: pd.DataFrame, counts: Sequence[str], dependent: Mappi
     return out, out.pop("_suppressed").to_numpy(dtype=bool)
 
 
-def _ranking_table(rank: pd.DataFrame, lang: str, k: int, with_rate: bool) -> pd.DataFrame:
+def ranking_table(rank: pd.DataFrame, *, lang: str = "zh", k: int = DEFAULT_MIN_COUNT,
+                  with_rate: bool | None = None) -> pd.DataFrame:
+    """A ranking (:meth:`District.ranking`) as published: localised headers, counts of 1 to
+    ``k - 1`` and the rates derived from them shown as ``<k``, numbers as text.
+
+    ``with_rate`` (default: when the ranking has residents) adds incidents per 1,000 residents.
+    """
+    if with_rate is None:
+        with_rate = bool(rank["part_rate"].notna().any())
     pub, _ = _publish_counts(
         rank, ["incidents", "overdue"],
         {"closure_rate": "incidents", "overdue_share": "incidents", "per_1000": "incidents"}, k)
@@ -1166,7 +1175,8 @@ def district_report(
         for rank, key in ((rank_s, "district.sec.rank_street"),
                           (rank_c, "district.sec.rank_community")):
             if rank is not None:
-                report.add_table(tr(key, lang), _ranking_table(rank, lang, k, with_rate),
+                report.add_table(tr(key, lang),
+                                 ranking_table(rank, lang=lang, k=k, with_rate=with_rate),
                                  note=tr("district.note.suppressed", lang, k=k))
         if len(district.incidents):
             fig = _chart_monthly(district, mc, lang)
