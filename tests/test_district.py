@@ -18,6 +18,8 @@ out by hand in the comments.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -420,3 +422,59 @@ def test_demo_figures_match_independent_counts(demo_small):
     assert f.month.n == counts.get(f.month.month, 0)
     assert f.month.n_previous == counts.get(f.month.previous, 0)
     assert np.isfinite(f.closure_rate)
+
+
+# ------------------------------------------------------------------------ CLI
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory) -> Path:
+    """The hand-made district written as ``gridmap demo`` lays a folder out."""
+    path = tmp_path_factory.mktemp("district") / "data"
+    path.mkdir()
+    _grids().to_crs(4326).to_file(path / "grids.gpkg", layer="grids")
+    _streets().to_crs(4326).to_file(path / "grids.gpkg", layer="streets")
+    cams = _cameras().to_crs(4326)
+    pd.DataFrame(cams.drop(columns="geometry")).assign(
+        lon=cams.geometry.x.round(8), lat=cams.geometry.y.round(8),
+    ).to_csv(path / "cameras.csv", index=False)
+    _incidents().to_crs(4326).to_parquet(path / "incidents.parquet")
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".html", ".pdf"])
+def test_cli_writes_both_formats(tiny_folder, tmp_path, capsys, suffix):
+    from gridmap.cli import main
+
+    out = tmp_path / f"report{suffix}"
+    code = main(["report", "--data", str(tiny_folder), "--out", str(out), "--lang", "en",
+                 "--month", "2025-02", "--min-count", "0"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "written to" in printed
+    assert "1 incident(s) lie outside every grid" in printed
+    data = out.read_bytes()
+    if suffix == ".pdf":
+        assert data.startswith(b"%PDF")
+    else:
+        text = data.decode("utf-8")
+        assert "Month 2025-02 (against 2025-01)" in text
+        assert "&lt;img src=x onerror=alert(1)&gt;" in text
+        assert EVIL not in text
+        # the CLI uses the default urban target, 70 points per km²: S1 has 3 points on
+        # 0.5 km², 3 / 35 of its target; closure 0.75, overdue part 0.5 (nothing suppressed)
+        s1 = 100 * (0.3 * 3 / 35 + 0.3 * 0.75 + 0.2 * 0.5) / 0.8
+        assert f"<td>{s1:.2f}</td>" in text
+        assert "cameras.csv" in text
+
+
+def test_cli_refuses_bad_input(tiny_folder, tmp_path, capsys):
+    from gridmap.cli import main
+
+    assert main(["report", "--data", str(tiny_folder), "--out", str(tmp_path / "r.doc")]) == 2
+    assert ".html or .pdf" in capsys.readouterr().err
+    assert main(["report", "--data", str(tiny_folder), "--out", str(tmp_path / "r.html"),
+                 "--month", "2026-01"]) == 2
+    assert "outside the incident data" in capsys.readouterr().err
+    assert main(["report", "--data", str(tmp_path / "none"), "--out",
+                 str(tmp_path / "r.html")]) == 2
