@@ -32,6 +32,7 @@ _MODULES = (
     "aggregate",
     "hotspots",
     "events",
+    "report",
 )
 
 
