@@ -19,6 +19,10 @@ this machine and the browser comparison is fair.
 Agreement checks: both maps hold one polygon per grid; our camera points hold
 every camera; our incident counts equal ``sjoin(predicate="within")`` counts for
 every grid (points on shared edges, which ``within`` leaves out, are reported).
+
+Also measured, at city scale (``--quick``: small): the HTML payload of the
+map(s) of every page in ``app.PAGES`` (:func:`_page_payloads`), against the
+5 MB target of issue 7.
 """
 
 from __future__ import annotations
@@ -207,9 +211,53 @@ def _page_times(data_dir: Path, n_grids: int) -> dict[str, float]:
     return {"first": times[0], "warm": float(np.median(times[1:]))}
 
 
+PAYLOAD_TARGET_MB = 5.0
+
+
+def _page_payloads(data_dir: Path) -> dict[str, list[float]]:
+    """MB of HTML of every map each app page sends (AppTest, ``st_folium`` replaced).
+
+    Each page in ``app.PAGES`` runs once on ``data_dir`` with its default
+    widgets; every map it passes to ``st_folium`` is rendered with
+    ``get_root().render()``, the document streamlit-folium builds its payload from.
+    """
+    from unittest import mock
+
+    from streamlit.testing.v1 import AppTest
+
+    from benchmarks.bench_pages import pages
+
+    sizes: dict[str, list[float]] = {}
+    for script in pages():
+        got: list[float] = []
+
+        def fake(m, got=got, **kw):
+            got.append(len(m.get_root().render().encode("utf-8")) / 1e6)
+            return {}
+
+        with mock.patch.dict(os.environ, {"GRIDMAP_DATA_DIR": str(data_dir)}), \
+                mock.patch("streamlit_folium.st_folium", fake):
+            at = AppTest.from_file(str(ROOT / script), default_timeout=1800)
+            at.session_state["ws.lang"] = "en"
+            at.run()
+        if at.exception:
+            raise RuntimeError(f"{script} failed on {data_dir}: {at.exception[0].message}")
+        sizes[Path(script).stem] = got
+    return sizes
+
+
 def run(quick: bool) -> list[dict]:
     use_local_assets()
     rows = []
+    scale = "small" if quick else "city"
+    for page, mbs in _page_payloads(_district(scale)).items():
+        rows.append({
+            "case": f"map HTML payload of the {page} page, demo {scale}",
+            "maps": len(mbs),
+            "ours_html_mb": round(max(mbs), 2) if mbs else 0.0,
+            "target_mb": PAYLOAD_TARGET_MB,
+            "meets_target": all(mb < PAYLOAD_TARGET_MB for mb in mbs),
+        })
     for scale in (["small"] if quick else ["default", "city"]):
         grids, cameras, incidents = _load(_district(scale))
         # warm-up (numba compilation, caches), not timed
