@@ -136,20 +136,8 @@ def main() -> None:
     figures = key_figures(data)
     for col, (key, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
         col.metric(tr(key, lang), f"{value:,}")
-    try:
-        table, ranks = district_tables(ws, data)
-    except GridmapError as exc:  # e.g. incidents without report times: figures unavailable
-        st.info(str(exc))
-        table, ranks = None, {}
-    if table is not None:
-        with st.expander(tr("district.sec.figures", lang), expanded=True):
-            st.dataframe(table, hide_index=True, width="stretch")
-    if ranks:
-        with st.expander(tr("overview.rankings", lang)):
-            tabs = st.tabs([tr(f"overview.rank.{by}", lang) for by in ranks])
-            for tab, frame in zip(tabs, ranks.values(), strict=True):
-                tab.dataframe(frame, hide_index=True, width="stretch")
-            st.caption(tr("overview.rank_help", lang))
+    # filled after the map is drawn: the district figures take longer on a first visit
+    figures_box = st.container()
     colour_by = st.radio(
         tr("overview.colour_by", lang), ["street_code", "community_code"],
         key="overview.colour_by", horizontal=True,
@@ -166,6 +154,26 @@ def main() -> None:
     _, outside = incident_counts(data, ws.data_key)
     if outside:
         st.caption(tr("overview.outside", lang, n=f"{outside:,}"))
+    with figures_box:
+        district_section(ws, data)
+
+
+def district_section(ws: Workspace, data: DemoData) -> None:
+    """The district key figures and the rankings of streets and communities."""
+    lang = ws.lang
+    try:
+        table, ranks = district_tables(ws, data)
+    except GridmapError as exc:  # e.g. incidents without report times: figures unavailable
+        st.info(str(exc))
+        return
+    with st.expander(tr("district.sec.figures", lang), expanded=True):
+        st.dataframe(table, hide_index=True, width="stretch")
+    if ranks:
+        with st.expander(tr("overview.rankings", lang)):
+            tabs = st.tabs([tr(f"overview.rank.{by}", lang) for by in ranks])
+            for tab, frame in zip(tabs, ranks.values(), strict=True):
+                tab.dataframe(frame, hide_index=True, width="stretch")
+            st.caption(tr("overview.rank_help", lang))
 
 
 main()

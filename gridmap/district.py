@@ -526,10 +526,15 @@ class District:
 
     @cached_property
     def loop(self) -> ClosedLoop | None:
-        """Closed-loop metrics per grid (``None`` without incidents)."""
+        """The closed-loop state of every incident, :attr:`ClosedLoop.cases` (``None`` without incidents).
+
+        Only the cases (with their grid) are used; the per-unit table is made
+        for streets when the grids have them, as few units are quickest.
+        """
         if len(self.incidents) == 0:
             return None
-        return closed_loop(self.incidents, self.grids, by="grid", deadline=self.deadline)
+        by = "street" if "street_code" in self.grids.columns else "grid"
+        return closed_loop(self.incidents, self.grids, by=by, deadline=self.deadline)
 
     @cached_property
     def grid_population(self) -> np.ndarray | None:
@@ -683,8 +688,10 @@ class District:
             gid_unit = dict(zip(self.grid_ids, units, strict=True))
             inside = cases[cases["grid"] != OUTSIDE]
             case_unit = inside["grid"].astype(str).map(gid_unit)
-            g = inside.assign(_unit=case_unit.to_numpy()).groupby("_unit")
-            closed = (g["status"].apply(lambda s: int((s == "closed").sum())))
+            g = pd.DataFrame({"_unit": case_unit.to_numpy(),
+                              "closed": (inside["status"] == "closed").to_numpy(),
+                              "overdue": inside["overdue"].to_numpy(dtype=bool)}).groupby("_unit")
+            closed = g["closed"].sum().astype(int)
             overdue = g["overdue"].sum().astype(int)
         else:
             closed = overdue = pd.Series(dtype="int64")
