@@ -132,6 +132,7 @@ register({
     },
     "district.deadline.same-day": {"zh": "日清日结", "en": "same day (日清日结)"},
     "district.sec.summary": {"zh": "概要", "en": "Summary"},
+    "district.continued": {"zh": "（续）", "en": " (continued)"},
     "district.sec.figures": {"zh": "关键指标", "en": "Key figures"},
     "district.sec.map_density": {"zh": "地图：网格监控点位密度达标情况",
                                  "en": "Map: camera density target by grid"},
@@ -1136,7 +1137,7 @@ def district_report(
                   deadline=deadline)
     if synthetic:
         subtitle = f"{tr('demo.label', lang)}\n{subtitle}"
-    report = Report(title, subtitle=subtitle)
+    report = Report(title, subtitle=subtitle, continued=tr("district.continued", lang))
 
     change = (_signed_pct(mc.change_pct) if mc and np.isfinite(mc.change_pct)
               else tr("district.change.none", lang))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import logging
 import re
 import unicodedata
 import warnings
@@ -72,6 +73,7 @@ class Report:
     sections: list[Section] = field(default_factory=list)
     created: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     warnings: list[str] = field(default_factory=list)
+    continued: str = " (cont.)"  # after the title of a section's second and later PDF pages
 
     def add_text(self, title: str, text: str) -> Report:
         """Append a text section."""
@@ -136,9 +138,6 @@ class Report:
         import matplotlib
 
         matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-        from matplotlib.backends.backend_pdf import PdfPages
-
         font = cjk_font()
         if font is None:
             msg = ("no CJK font found: Chinese text in the PDF will not render; "
@@ -147,6 +146,19 @@ class Report:
                 self.warnings.append(msg)
         rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
               "axes.unicode_minus": False}
+        # a CJK font without a bold face is drawn regular; say nothing about it per heading
+        font_log = logging.getLogger("matplotlib.font_manager")
+        level = font_log.level
+        font_log.setLevel(logging.ERROR)
+        try:
+            return self._render_pdf(rc)
+        finally:
+            font_log.setLevel(level)
+
+    def _render_pdf(self, rc: dict) -> bytes:
+        import matplotlib.pyplot as plt
+        from matplotlib.backends.backend_pdf import PdfPages
+
         buf = io.BytesIO()
         with plt.rc_context(rc), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Glyph .* missing")
@@ -165,13 +177,13 @@ class Report:
                 pdf.savefig(fig)
                 plt.close(fig)
                 for s in self.sections:
-                    for page in _section_pages(s):
+                    for page in _section_pages(s, self.continued):
                         pdf.savefig(page)
                         plt.close(page)
                 if self.sources:
                     src = Section("Data sources / 数据来源", table=pd.DataFrame(
                         self.sources, columns=["source", "description", "date"]))
-                    for page in _section_pages(src):
+                    for page in _section_pages(src, self.continued):
                         pdf.savefig(page)
                         plt.close(page)
         return buf.getvalue()
@@ -260,7 +272,7 @@ def _fmt(v: Any) -> str:
     return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
 
 
-def _section_pages(s: Section):
+def _section_pages(s: Section, continued: str = " (cont.)"):
     import matplotlib.pyplot as plt
 
     if s.figure is not None:
@@ -281,7 +293,7 @@ def _section_pages(s: Section):
         lines = _wrap(s.text, _LINE_WIDTH_PT / 10)
         for start in range(0, max(len(lines), 1), _LINES_PER_PAGE):
             fig = _page()
-            suffix = "" if start == 0 else " (cont.)"
+            suffix = "" if start == 0 else continued
             fig.text(0.08, 0.95, s.title + suffix, fontsize=14, weight="bold")
             fig.text(0.08, 0.9, "\n".join(lines[start:start + _LINES_PER_PAGE]), fontsize=10,
                      va="top", linespacing=1.5)
@@ -291,7 +303,7 @@ def _section_pages(s: Section):
         cells = [[_fmt(v) for v in row] for row in table.itertuples(index=False)]
         for start in range(0, max(len(cells), 1), _ROWS_PER_PAGE):
             fig = _page()
-            suffix = "" if start == 0 else " (cont.)"
+            suffix = "" if start == 0 else continued
             fig.text(0.05, 0.96, s.title + suffix, fontsize=14, weight="bold")
             ax = fig.add_axes((0.03, 0.05, 0.94, 0.88))
             ax.set_axis_off()
