@@ -388,8 +388,16 @@ def geojson_dict(gdf: gpd.GeoDataFrame, *, precision: int = 5) -> dict:
     ``precision=5`` decimals of a degree keep ~1 m (about two screen pixels at
     zoom 18) and shrink the page; shared vertices round alike, so neighbouring
     grids stay seamless. Properties are the non-geometry columns.
+
+    Every feature gets its position (``"0"``, ``"1"``...) as ``id``: folium keys
+    the per-feature styles of ``style_function``/``highlight_function`` on it.
+    Without ids folium keys them on the first property with unique values (often
+    a whole tooltip), which then appears once more per feature in the page.
     """
     out = gdf.copy()
     geoms = out.geometry.values
     out[out.geometry.name] = shapely.transform(geoms, lambda c: np.round(c, precision))
-    return json.loads(out.to_json(drop_id=True, na="null", to_wgs84=False))
+    data = json.loads(out.to_json(drop_id=True, na="null", to_wgs84=False))
+    for i, feat in enumerate(data["features"]):
+        feat["id"] = str(i)
+    return data
