@@ -144,3 +144,166 @@ def test_cli_events_by_community_with_trend(demo_small, tmp_path):
     assert t["rank"].min() == 1
     assert t["closure_rate"].between(0, 1).all()
     assert (tmp_path / "ev.trend.csv").exists()
+
+
+# ------------------------------------------ against an independent recomputation
+#
+# The reference below assigns incidents with geopandas.sjoin (predicate "within")
+# and judges every case in a plain Python loop, then aggregates per unit with
+# numpy; closed_loop and closed_loop_trend must give the same tables.
+
+
+def _judge(row: pd.Series, *, now: pd.Timestamp, deadline: str, limit_h: float | None) -> dict:
+    """One case judged by hand: its due time, overdue flags and hours to close."""
+    reported, closed_at, status = row["reported_at"], row["closed_at"], row["status"]
+    if limit_h is not None and pd.notna(limit_h):
+        due = reported + pd.Timedelta(hours=float(limit_h))
+    elif deadline == "same-day":
+        due = pd.Timestamp(reported.date()) + pd.Timedelta(days=1)
+    else:
+        due = reported + pd.Timedelta(deadline)
+    is_closed = status == "closed"
+    has_time = is_closed and pd.notna(closed_at)
+    bad = has_time and closed_at < reported
+    return {
+        "status": status,
+        "hours": (closed_at - reported).total_seconds() / 3600 if has_time and not bad else None,
+        "closed_late": has_time and closed_at > due,
+        "open_overdue": (not is_closed) and due < now,
+        "on_time": has_time and closed_at <= due and not bad,
+        "bad_time": bad,
+        "closed_no_time": is_closed and pd.isna(closed_at),
+    }
+
+
+def _reference_cases(incidents: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *, by: str,
+                     deadline: str, limits: str | None) -> tuple[pd.DataFrame, pd.Timestamp]:
+    col = {"grid": "grid_id", "community": "community_code", "street": "street_code"}[by]
+    joined = gpd.sjoin(incidents, grids.to_crs(incidents.crs)[[col, "geometry"]], how="left",
+                       predicate="within")
+    assert joined.index.is_unique  # no incident in two grids
+    unit = [events.OUTSIDE if pd.isna(u) else str(u) for u in joined[col]]
+    now = max(incidents["reported_at"].max(), incidents["closed_at"].max())
+    rows = [_judge(r, now=now, deadline=deadline,
+                   limit_h=None if limits is None else r[limits])
+            for _, r in incidents.iterrows()]
+    cases = pd.DataFrame(rows, index=incidents.index)
+    cases["unit"] = unit
+    cases["reported_at"] = incidents["reported_at"]
+    return cases, now
+
+
+def _reference_table(cases: pd.DataFrame) -> pd.DataFrame:
+    rows = {}
+    for u in sorted(set(cases["unit"])):
+        c = cases[cases["unit"] == u]
+        n = len(c)
+        hours = np.array([h for h in c["hours"] if h is not None and pd.notna(h)], dtype=float)
+        row = {"n": n, **{s: int((c["status"] == s).sum()) for s in
+                          ("reported", "dispatched", "handled", "closed")}}
+        row["closure_rate"] = row["closed"] / n
+        row["median_hours"] = float(np.median(hours)) if len(hours) else np.nan
+        row["p90_hours"] = float(np.quantile(hours, 0.9)) if len(hours) else np.nan
+        row["closed_late"] = int(c["closed_late"].sum())
+        row["open_overdue"] = int(c["open_overdue"].sum())
+        row["overdue"] = row["closed_late"] + row["open_overdue"]
+        row["bad_times"] = int(c["bad_time"].sum())
+        row["closed_no_time"] = int(c["closed_no_time"].sum())
+        row["on_time_rate"] = int(c["on_time"].sum()) / n
+        rows[u] = row
+    t = pd.DataFrame.from_dict(rows, orient="index")
+    # ranking: 0.4 closure + 0.4 on time + 0.2 speed (min-max of the median, inverted)
+    inside = t.index != events.OUTSIDE
+    med = t.loc[inside, "median_hours"]
+    lo, hi = med.min(), med.max()
+    speed = (1 - (med - lo) / (hi - lo)) if hi > lo else med.notna().astype(float)
+    speed = speed.fillna(0.0)
+    score = (100 * (0.4 * t.loc[inside, "closure_rate"] + 0.4 * t.loc[inside, "on_time_rate"]
+                    + 0.2 * speed)).round(2)
+    t.loc[inside, "speed"] = speed
+    t.loc[inside, "score"] = score
+    t.loc[inside, "rank"] = [1 + int((score > s).sum()) for s in score]
+    return t
+
+
+def _reference_trend(cases: pd.DataFrame, freq: str) -> pd.DataFrame:
+    day = cases["reported_at"].dt.normalize()
+    period = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")) if freq == "week" \
+        else day - pd.to_timedelta(day.dt.day - 1, unit="D")
+    rows = []
+    for u in ["(all)", *sorted(set(cases["unit"]))]:
+        c = cases if u == "(all)" else cases[cases["unit"] == u]
+        for p in sorted(set(period[c.index])):
+            part = c[period[c.index] == p]
+            hours = [h for h in part["hours"] if h is not None and pd.notna(h)]
+            n = len(part)
+            closed = int((part["status"] == "closed").sum())
+            rows.append({"unit": u, "period": p, "reported": n, "closed": closed,
+                         "closure_rate": closed / n, "on_time_rate": part["on_time"].sum() / n,
+                         "median_hours": float(np.median(hours)) if hours else np.nan})
+    return pd.DataFrame(rows)
+
+
+_COMPARED = ["n", "reported", "dispatched", "handled", "closed", "closure_rate", "median_hours",
+             "p90_hours", "overdue", "closed_late", "open_overdue", "bad_times",
+             "closed_no_time", "on_time_rate", "speed", "score", "rank"]
+
+
+def _check_against_reference(res: events.ClosedLoop, cases: pd.DataFrame, now: pd.Timestamp,
+                             freq: str) -> None:
+    assert res.now == now
+    ref = _reference_table(cases)
+    got = res.table.set_index("unit")
+    assert sorted(got.index) == sorted(ref.index)
+    pd.testing.assert_frame_equal(got.loc[ref.index, _COMPARED].astype(float),
+                                  ref[_COMPARED].astype(float), check_names=False)
+    # ranked order: by rank, then unit; the outside row last
+    inside = ref.drop(index=events.OUTSIDE, errors="ignore")
+    order = sorted(inside.index, key=lambda u: (inside.loc[u, "rank"], u))
+    if events.OUTSIDE in ref.index:
+        order.append(events.OUTSIDE)
+    assert got.index.tolist() == order
+    # the per-case flags
+    for col in ("closed_late", "open_overdue", "on_time", "bad_time", "closed_no_time"):
+        assert res.cases[col].tolist() == cases[col].astype(bool).tolist(), col
+    trend = events.closed_loop_trend(res, freq=freq)
+    ref_trend = _reference_trend(cases, freq)
+    key = ["unit", "period"]
+    pd.testing.assert_frame_equal(
+        trend.sort_values(key).reset_index(drop=True)[ref_trend.columns].astype(
+            {"period": "datetime64[ns]"}),
+        ref_trend.sort_values(key).reset_index(drop=True).astype({"period": "datetime64[ns]"}),
+        check_dtype=False)
+    # "(all)" first, then units in sorted order, periods ascending within each
+    units = list(dict.fromkeys(trend["unit"]))
+    assert units == ["(all)", *sorted(set(cases["unit"]))]
+    for _, part in trend.groupby("unit", sort=False):
+        assert part["period"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize(("by", "deadline", "freq"), [
+    ("grid", "same-day", "week"), ("community", "24h", "month"), ("street", "2h", "week"),
+])
+def test_hand_fixture_against_reference(by, deadline, freq):
+    inc, grids = _cases(), _grids()
+    res = events.closed_loop(inc, grids, by=by, deadline=deadline)
+    cases, now = _reference_cases(inc, grids, by=by, deadline=deadline, limits=None)
+    _check_against_reference(res, cases, now, freq)
+
+
+@pytest.fixture(scope="module")
+def demo_layers(demo_small):
+    grids = gpd.read_file(demo_small / "grids.gpkg", layer="grids")
+    inc = gpd.read_parquet(demo_small / "incidents.parquet")
+    return inc, grids.to_crs(inc.crs)
+
+
+@pytest.mark.parametrize(("by", "deadline", "freq"), [
+    ("grid", "same-day", "week"), ("community", "48h", "month"), ("street", "same-day", "month"),
+])
+def test_demo_small_against_reference(demo_layers, by, deadline, freq):
+    inc, grids = demo_layers
+    res = events.closed_loop(inc, grids, by=by, deadline=deadline)
+    cases, now = _reference_cases(inc, grids, by=by, deadline=deadline, limits=None)
+    assert (res.cases["unit"].astype(str) == cases["unit"]).all()
+    _check_against_reference(res, cases, now, freq)
