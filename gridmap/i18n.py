@@ -4,21 +4,44 @@ Every label the app, the map legends or a report shows to a person is looked up
 here by key, so a page can be switched between 中文 and English. Modules add
 their own keys with :func:`register` at import time; :func:`tr` formats them.
 
+Table headers work the same way: the library's column names (``grid_id``,
+``density_per_km2``...) are registered once with :func:`register_columns`
+(the table at the end of this module), and :func:`label_columns` returns a
+copy of a table with its headers in one language. Files written for download
+keep the stable column names; only what a person reads is labelled.
+
 Examples
 --------
 >>> from gridmap.i18n import register, tr
 >>> register({"hello": {"zh": "你好，{name}", "en": "Hello, {name}"}})
 >>> tr("hello", "en", name="Jiaxing")
 'Hello, Jiaxing'
+>>> column_label("grid_id", "zh")
+'网格编码'
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from ._errors import GridmapError
 
-__all__ = ["LANGS", "I18nError", "default_lang", "has", "register", "tr"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "LANGS",
+    "I18nError",
+    "column_label",
+    "default_lang",
+    "has",
+    "has_column",
+    "label_columns",
+    "register",
+    "register_columns",
+    "tr",
+]
 
 LANGS = ("zh", "en")
 
@@ -31,6 +54,25 @@ class I18nError(GridmapError, KeyError):
 
 
 _STRINGS: dict[str, dict[str, str]] = {}
+_COLUMNS: dict[str, dict[str, str]] = {}
+
+
+def _stage(mapping: Mapping[str, Mapping[str, str]], table: dict[str, dict[str, str]],
+           what: str, hint: str) -> dict[str, dict[str, str]]:
+    """Check ``mapping`` against ``table``; return the entries to add (all or nothing)."""
+    staged: dict[str, dict[str, str]] = {}
+    for key, texts in mapping.items():
+        missing = [lang for lang in LANGS if lang not in texts]
+        if missing:
+            raise I18nError(
+                f"{what} {key!r} lacks {missing}; give a text for every language in {LANGS}."
+            )
+        entry = {lang: str(texts[lang]) for lang in LANGS}
+        old = table.get(key)
+        if old is not None and old != entry:
+            raise I18nError(f"{what} {key!r} is already registered as {old}; {hint}")
+        staged[key] = entry
+    return staged
 
 
 def register(mapping: Mapping[str, Mapping[str, str]]) -> None:
@@ -45,22 +87,10 @@ def register(mapping: Mapping[str, Mapping[str, str]]) -> None:
     I18nError
         When a language is missing or a key is already registered with other texts.
     """
-    staged: dict[str, dict[str, str]] = {}
-    for key, texts in mapping.items():
-        missing = [lang for lang in LANGS if lang not in texts]
-        if missing:
-            raise I18nError(
-                f"string {key!r} lacks {missing}; give a text for every language in {LANGS}."
-            )
-        entry = {lang: str(texts[lang]) for lang in LANGS}
-        old = _STRINGS.get(key)
-        if old is not None and old != entry:
-            raise I18nError(
-                f"string {key!r} is already registered as {old}; pick another key "
-                "(prefix it with your module's name, e.g. 'cameras.title')."
-            )
-        staged[key] = entry
-    _STRINGS.update(staged)
+    _STRINGS.update(_stage(
+        mapping, _STRINGS, "string",
+        "pick another key (prefix it with your module's name, e.g. 'cameras.title').",
+    ))
 
 
 def has(key: str) -> bool:
@@ -76,8 +106,7 @@ def tr(key: str, lang: str, /, **fmt: object) -> str:
     I18nError
         When ``key`` is not registered or ``lang`` is not one of :data:`LANGS`.
     """
-    if lang not in LANGS:
-        raise I18nError(f"unknown language {lang!r}; use one of {LANGS}.")
+    _check_lang(lang)
     try:
         text = _STRINGS[key][lang]
     except KeyError:
@@ -85,6 +114,99 @@ def tr(key: str, lang: str, /, **fmt: object) -> str:
             f"no string registered for {key!r}; add it with gridmap.i18n.register()."
         ) from None
     return text.format(**fmt) if fmt else text
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise I18nError(f"unknown language {lang!r}; use one of {LANGS}.")
+
+
+def register_columns(mapping: Mapping[str, Mapping[str, str]]) -> None:
+    """Add table header labels: ``{column_name: {"zh": ..., "en": ...}}``.
+
+    The same rules as :func:`register`: both languages are required, the same
+    texts may be registered again, other texts for a registered column raise.
+
+    Raises
+    ------
+    I18nError
+        When a language is missing or a column is already registered with other texts.
+    """
+    _COLUMNS.update(_stage(
+        mapping, _COLUMNS, "column",
+        "a column name means one thing in every table: give it the same label, or name "
+        "the column differently.",
+    ))
+
+
+def has_column(name: str) -> bool:
+    """True when column ``name`` has a registered label."""
+    return name in _COLUMNS
+
+
+def column_label(name: str, lang: str, /, *, strict: bool = False) -> str:
+    """The header of column ``name`` in ``lang``.
+
+    An unregistered column keeps its name, or raises when ``strict``.
+
+    Raises
+    ------
+    I18nError
+        When ``lang`` is unknown, or ``strict`` and ``name`` is not registered.
+    """
+    _check_lang(lang)
+    entry = _COLUMNS.get(name)
+    if entry is not None:
+        return entry[lang]
+    if strict:
+        raise I18nError(
+            f"no label registered for column {name!r}; add it with "
+            "gridmap.i18n.register_columns()."
+        )
+    return name
+
+
+def label_columns(
+    df: pd.DataFrame,
+    lang: str,
+    /,
+    *,
+    keep: Iterable[str] = (),
+    strict: bool = False,
+) -> pd.DataFrame:
+    """A copy of ``df`` with its column headers (and a named index) labelled in ``lang``.
+
+    Parameters
+    ----------
+    df
+        The table; it is not changed.
+    lang
+        ``"zh"`` or ``"en"``.
+    keep
+        Columns shown as they are, e.g. the headers of a person's own uploaded file.
+    strict
+        Raise for a column that is neither registered nor in ``keep``, instead
+        of showing its raw name.
+
+    Raises
+    ------
+    I18nError
+        When ``lang`` is unknown, or ``strict`` and a column has no label.
+    """
+    _check_lang(lang)
+    kept = set(keep)
+    names = [c for c in df.columns if isinstance(c, str) and c not in kept]
+    if strict:
+        unknown = [c for c in df.columns if c not in kept and c not in _COLUMNS]
+        if unknown:
+            raise I18nError(
+                f"no label registered for columns {unknown}; add them with "
+                "gridmap.i18n.register_columns() or pass them in keep=."
+            )
+    out = df.rename(columns={c: column_label(c, lang) for c in names})
+    if isinstance(df.index.name, str) and df.index.name not in kept:
+        out.index = out.index.rename(column_label(df.index.name, lang, strict=strict))
+    return out
 
 
 def default_lang(locale: str | None) -> str:
@@ -204,5 +326,105 @@ register(
         "camstatus.offline": {"zh": "离线", "en": "offline"},
         "camstatus.planned": {"zh": "规划", "en": "planned"},
         "camstatus.unknown": {"zh": "未知", "en": "unknown"},
+    }
+)
+
+
+# Table headers: the column names of the library's results, as people read them.
+register_columns(
+    {
+        # ids and places
+        "grid_id": {"zh": "网格编码", "en": "Grid code"},
+        "unit": {"zh": "单元编码", "en": "Unit code"},
+        "name": {"zh": "名称", "en": "Name"},
+        "zone": {"zh": "城乡分区", "en": "Zone"},
+        "camera_id": {"zh": "摄像机编号", "en": "Camera ID"},
+        "point_id": {"zh": "点位编号", "en": "Point ID"},
+        "gb28181_id": {"zh": "国标编码（GB/T 28181）", "en": "GB/T 28181 ID"},
+        "site_id": {"zh": "点位编号（建议）", "en": "Site ID"},
+        "lon": {"zh": "经度", "en": "Longitude"},
+        "lat": {"zh": "纬度", "en": "Latitude"},
+        "status": {"zh": "状态", "en": "Status"},
+        "kind": {"zh": "类型", "en": "Kind"},
+        "detail": {"zh": "详情", "en": "Details"},
+        "count": {"zh": "数量", "en": "Count"},
+        "rank": {"zh": "排序", "en": "Rank"},
+        "source": {"zh": "来源", "en": "Source"},
+        # camera density (gridmap.density)
+        "area_km2": {"zh": "面积（km²）", "en": "Area (km²)"},
+        "area_m2": {"zh": "面积（m²）", "en": "Area (m²)"},
+        "cameras": {"zh": "摄像机（台）", "en": "Cameras"},
+        "points": {"zh": "已建点位", "en": "Built points"},
+        "online": {"zh": "在线摄像机", "en": "Cameras online"},
+        "planned_points": {"zh": "规划点位", "en": "Planned points"},
+        "planned_cameras": {"zh": "规划摄像机", "en": "Planned cameras"},
+        "density_per_km2": {"zh": "密度（个/km²）", "en": "Density (per km²)"},
+        "target": {"zh": "目标（个/km²）", "en": "Target (per km²)"},
+        "completion_pct": {"zh": "完成率（%）", "en": "Completion (%)"},
+        "shortfall": {"zh": "缺口", "en": "Shortfall"},
+        "with_planned_pct": {"zh": "含规划完成率（%）", "en": "Completion with planned (%)"},
+        "units": {"zh": "统计单元数", "en": "Units"},
+        "units_met": {"zh": "达标单元", "en": "Units meeting target"},
+        # coverage (gridmap.coverage)
+        "covered_pct": {"zh": "覆盖率（%）", "en": "Covered (%)"},
+        "overlap_pct": {"zh": "重叠覆盖（%）", "en": "Seen twice or more (%)"},
+        "blind_spots": {"zh": "盲区个数", "en": "Blind spots"},
+        "blind_m2": {"zh": "盲区面积（m²）", "en": "Blind area (m²)"},
+        "incidents": {"zh": "事件数", "en": "Incidents"},
+        "incidents_covered_pct": {"zh": "事件覆盖率（%）", "en": "Incidents seen (%)"},
+        "road_km": {"zh": "道路长度（km）", "en": "Roads (km)"},
+        "road_covered_pct": {"zh": "道路覆盖率（%）", "en": "Roads seen (%)"},
+        # new sites (gridmap.placement)
+        "gain": {"zh": "新增覆盖需求", "en": "Demand newly covered"},
+        "cumulative_gain": {"zh": "累计新增覆盖", "en": "Cumulative demand covered"},
+        "cumulative_pct": {"zh": "累计覆盖未覆盖需求（%）", "en": "Cumulative share of unseen demand (%)"},
+        # GB/T 28181 check (gridmap.gb28181)
+        "finding": {"zh": "问题", "en": "Finding"},
+        "device_class": {"zh": "设备大类", "en": "Device class"},
+        "type_code": {"zh": "类型码", "en": "Type code"},
+        "type_name": {"zh": "设备类型", "en": "Device type"},
+        # per-grid figures (gridmap.aggregate, gridmap.population, gridmap.hotspots)
+        "population": {"zh": "人口", "en": "Residents"},
+        "n_places": {"zh": "场所数", "en": "Places"},
+        "n": {"zh": "点数", "en": "Points counted"},
+        "n_per_km2": {"zh": "每平方公里点数", "en": "Points per km²"},
+        "n_per_1000": {"zh": "每千人点数", "en": "Points per 1,000 residents"},
+        "incidents_per_km2": {"zh": "每平方公里事件数", "en": "Incidents per km²"},
+        "incidents_per_1000": {"zh": "每千人事件数", "en": "Incidents per 1,000 residents"},
+        "gi_z": {"zh": "Gi* Z 值", "en": "Gi* z-score"},
+        "gi_p": {"zh": "Gi* P 值", "en": "Gi* p-value"},
+        "gi_bin": {"zh": "热点置信等级", "en": "Gi* confidence class"},
+        "hotspot": {"zh": "冷热点", "en": "Hot or cold spot"},
+        "composite": {"zh": "综合指数", "en": "Composite index"},
+        # grid plans (gridmap.validate, gridmap.workspace, gridmap.compare, gridmap.edit)
+        "grids": {"zh": "涉及网格", "en": "Grids involved"},
+        "created_at": {"zh": "保存时间", "en": "Saved at"},
+        "note": {"zh": "备注", "en": "Note"},
+        "n_grids": {"zh": "网格数", "en": "Grids"},
+        "n_units": {"zh": "单元格数", "en": "Square units"},
+        "locked": {"zh": "锁定网格", "en": "Locked grids"},
+        "deviation_pct": {"zh": "偏差（%）", "en": "Deviation (%)"},
+        "grid_before": {"zh": "原网格", "en": "Grid before"},
+        "grid_after": {"zh": "新网格", "en": "Grid after"},
+        "code_before": {"zh": "原编码", "en": "Code before"},
+        "code_after": {"zh": "新编码", "en": "Code after"},
+        "area_m2_before": {"zh": "原面积（m²）", "en": "Area before (m²)"},
+        "area_m2_after": {"zh": "新面积（m²）", "en": "Area after (m²)"},
+        "polsby_popper_before": {"zh": "原紧凑度", "en": "Compactness before"},
+        "polsby_popper_after": {"zh": "新紧凑度", "en": "Compactness after"},
+        "population_before": {"zh": "原人口", "en": "Residents before"},
+        "population_after": {"zh": "新人口", "en": "Residents after"},
+        "population_dev_before": {"zh": "原人口偏差", "en": "Residents deviation before"},
+        "population_dev_after": {"zh": "新人口偏差", "en": "Residents deviation after"},
+        "n_units_before": {"zh": "原单元格数", "en": "Square units before"},
+        "n_units_after": {"zh": "新单元格数", "en": "Square units after"},
+        "n_units_dev_before": {"zh": "原单元格数偏差", "en": "Square units deviation before"},
+        "n_units_dev_after": {"zh": "新单元格数偏差", "en": "Square units deviation after"},
+        "units_out": {"zh": "移出单元格", "en": "Square units moved out"},
+        "units_in": {"zh": "移入单元格", "en": "Square units moved in"},
+        # ingest report (gridmap.ingest)
+        "row": {"zh": "行号", "en": "Row"},
+        "reason": {"zh": "原因", "en": "Reason"},
+        "repairs": {"zh": "修复", "en": "Repairs"},
     }
 )

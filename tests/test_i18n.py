@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 
 from gridmap import GridmapError, i18n
-from gridmap.i18n import LANGS, I18nError, default_lang, has, register, tr
+from gridmap.i18n import (
+    LANGS,
+    I18nError,
+    column_label,
+    default_lang,
+    has,
+    has_column,
+    label_columns,
+    register,
+    register_columns,
+    tr,
+)
 
 
 def test_tr_returns_each_language_and_formats():
@@ -68,3 +80,65 @@ def test_every_string_has_both_languages_with_the_same_placeholders():
         if key.startswith("ws.custom_url"):  # the help text shows a URL template
             continue
         assert set(field.findall(texts["zh"])) == set(field.findall(texts["en"])), key
+
+
+# ------------------------------------------------------------------ column labels
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def test_column_label_in_each_language_and_raw_name_when_unknown():
+    register_columns({"test_col_a": {"zh": "甲列", "en": "Column A"}})
+    assert column_label("test_col_a", "zh") == "甲列"
+    assert column_label("test_col_a", "en") == "Column A"
+    assert column_label("test_no_such_col", "en") == "test_no_such_col"
+    with pytest.raises(I18nError, match="no label registered for column 'test_no_such_col'"):
+        column_label("test_no_such_col", "zh", strict=True)
+    with pytest.raises(I18nError, match="unknown language 'fr'"):
+        column_label("test_col_a", "fr")
+
+
+def test_register_columns_rules_match_register():
+    register_columns({"test_col_b": {"zh": "乙", "en": "B"}})
+    register_columns({"test_col_b": {"zh": "乙", "en": "B"}})  # re-import: same texts
+    with pytest.raises(I18nError, match="already registered"):
+        register_columns({"test_col_b": {"zh": "丙", "en": "C"}})
+    with pytest.raises(I18nError, match=r"lacks \['zh'\]"):
+        register_columns({"test_col_c": {"en": "C"}, "test_col_d": {"zh": "丁", "en": "D"}})
+    assert not has_column("test_col_c")
+    assert not has_column("test_col_d")  # all or nothing
+    assert not has("test_col_b")  # headers and strings are separate tables
+
+
+def test_label_columns_renames_a_copy_keeps_named_and_raises_when_strict():
+    register_columns({"test_col_e": {"zh": "戊", "en": "E"},
+                      "test_col_f": {"zh": "己", "en": "F"}})
+    df = pd.DataFrame({"test_col_e": [1, 2], "own header": ["x", "y"]},
+                      index=pd.Index([10, 20], name="test_col_f"))
+    out = label_columns(df, "zh", keep=["own header"])
+    assert list(out.columns) == ["戊", "own header"]
+    assert out.index.name == "己"
+    assert out["戊"].tolist() == [1, 2]
+    assert list(df.columns) == ["test_col_e", "own header"]  # the input is untouched
+    assert df.index.name == "test_col_f"
+    assert list(label_columns(df, "en").columns) == ["E", "own header"]  # unknown: raw name
+    with pytest.raises(I18nError, match=r"columns \['own header'\]"):
+        label_columns(df, "en", strict=True)
+    assert list(label_columns(df, "en", keep=["own header"], strict=True).columns) == [
+        "E", "own header"]
+
+
+def test_every_column_label_reads_as_its_language():
+    assert i18n._COLUMNS, "no column labels registered"
+    for name, texts in i18n._COLUMNS.items():
+        if name.startswith("test_"):
+            continue
+        assert _CJK.search(texts["zh"]), name
+        assert not _CJK.search(texts["en"]), name
+        assert "_" not in texts["en"], name
+        assert texts["zh"] != texts["en"], name
+    # one label, one column: two columns with the same header would be ambiguous
+    for lang in LANGS:
+        labels = [t[lang] for n, t in i18n._COLUMNS.items() if not n.startswith("test_")]
+        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        assert not dupes, (lang, dupes)
