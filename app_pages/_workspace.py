@@ -32,7 +32,11 @@ Page conventions
   raises that message). ``ws.synthetic`` is False for uploads.
 * Downloads: ``download_table(df, "name.csv", lang, key)`` (or ``.xlsx``) writes
   through :func:`gridmap.export.write_result`, which neutralises spreadsheet
-  formulas; never build CSV bytes in a page.
+  formulas; never build CSV bytes in a page. Downloads keep the library's
+  column names (scripts read them).
+* Tables: ``show_table(df, lang)`` shows a table with its headers in the
+  chosen language (:func:`gridmap.i18n.label_columns`); never pass a library
+  table to ``st.dataframe`` directly.
 * Errors: catch only :class:`gridmap.GridmapError` and show ``str(exc)`` with
   ``st.error``; anything else is a bug and must surface.
 * Privacy: incidents only as aggregates; every user text in HTML through
@@ -62,7 +66,7 @@ from app_pages._uploads import (
 )
 from gridmap import GridmapError, ingest
 from gridmap.crs import WGS84
-from gridmap.i18n import LANGS, default_lang, register, tr
+from gridmap.i18n import LANGS, default_lang, label_columns, register, tr
 from gridmap.layercache import read_layer_cached
 from layers import assets
 from layers.base import BASEMAPS, basemap_datum, make_map
@@ -79,6 +83,7 @@ __all__ = [
     "population_path",
     "render_map",
     "require",
+    "show_table",
     "sidebar",
 ]
 
@@ -539,6 +544,20 @@ def download_table(df: pd.DataFrame, name: str, lang: str, key: str, *,
         lambda: table_bytes(frame, name), file_name=name, mime=_MIME[suffix], key=key,
         on_click="ignore",
     )
+
+
+def show_table(df: pd.DataFrame, lang: str, *, keep: tuple[str, ...] = (), **kwargs) -> None:
+    """Show ``df`` with ``st.dataframe``, its headers in ``lang``.
+
+    The headers come from :func:`gridmap.i18n.label_columns` (register a new
+    column with :func:`gridmap.i18n.register_columns`); ``keep`` names columns
+    shown as they are (a person's own headers). The geometry of a GeoDataFrame
+    is left out. ``kwargs`` go to ``st.dataframe`` (``hide_index`` defaults to True).
+    """
+    if isinstance(df, gpd.GeoDataFrame):
+        df = pd.DataFrame(df.drop(columns=df.geometry.name))
+    kwargs.setdefault("hide_index", True)
+    st.dataframe(label_columns(df, lang, keep=keep), **kwargs)
 
 
 # ---------------------------------------------------------------------- maps

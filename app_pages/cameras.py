@@ -23,6 +23,7 @@ from app_pages._workspace import (
     new_map,
     render_map,
     require,
+    show_table,
 )
 from gridmap import GridmapError
 from gridmap.assign import assign_points
@@ -269,19 +270,17 @@ def main(ws: Workspace) -> None:
     tabs = st.tabs([tr(f"cameras.tab.{t}", lang)
                     for t in ("density", "summary", "coverage", "sites", "gb")])
     with tabs[0]:
-        st.dataframe(pd.DataFrame(table.drop(columns="geometry")), hide_index=True,
-                     width="stretch")
+        show_table(table, lang, width="stretch")
         _download(table, f"density_{by}.csv", "cameras.dl_density", lang)
         if len(outside):
             st.caption(tr("cameras.outside_list", lang))
             cols = [c for c in ("camera_id", "point_id", "status") if c in outside.columns]
-            st.dataframe(pd.DataFrame(outside[cols]), hide_index=True)
+            show_table(pd.DataFrame(outside[cols]), lang)
     with tabs[1]:
-        st.dataframe(summary, hide_index=True, width="stretch")
+        show_table(summary, lang, width="stretch")
         _download(summary, "density_summary.csv", "cameras.dl_summary", lang)
     with tabs[2]:
-        st.dataframe(pd.DataFrame(cov.grids.drop(columns="geometry")), hide_index=True,
-                     width="stretch")
+        show_table(cov.grids, lang, width="stretch")
         _download(cov.grids, "coverage.csv", "cameras.dl_coverage", lang)
         for note in cov.notes:
             st.caption(note)
@@ -302,15 +301,14 @@ def main(ws: Workspace) -> None:
         if sites is not None:
             frame, pct = sites
             st.success(tr("cameras.suggested", lang, n=len(frame), pct=f"{pct:.2f}"))
-            st.dataframe(pd.DataFrame(frame.drop(columns="geometry")), hide_index=True,
-                         width="stretch")
+            show_table(frame, lang, width="stretch")
             _download(frame, "suggested_sites.csv", "cameras.dl_sites", lang)
     with tabs[4]:
         findings, devices = gb_check(data, ws.data_key)
         st.caption(tr("cameras.gb_devices", lang))
-        st.dataframe(devices, hide_index=True)
+        show_table(devices, lang)
         if len(findings):
-            st.dataframe(findings, hide_index=True, width="stretch")
+            show_table(findings, lang, width="stretch")
             _download(findings, "gb28181_findings.csv", "cameras.dl_gb", lang)
         else:
             st.success(tr("cameras.gb_none", lang))

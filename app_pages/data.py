@@ -32,7 +32,7 @@ from app_pages._uploads import (
     session_uploads,
     upload_limits,
 )
-from app_pages._workspace import Workspace, current, download_table
+from app_pages._workspace import Workspace, current, download_table, show_table
 from gridmap import CRSError, GridmapError, ReadError
 from gridmap.crs import WGS84, convert_datum, parse_crs
 from gridmap.i18n import register, tr
@@ -136,6 +136,7 @@ CRS_CHOICES = ("auto", "wgs84", "cgcs2000", "gcj02", "bd09", "epsg")
 _DATUM_LABEL = {"gcj02": "GCJ-02", "bd09": "BD-09"}
 _MISSING_COLUMN = re.compile(r"^no (longitude |latitude )?column")
 _TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".json")
+_REPORT_COLUMNS = ("row", "reason", "detail")  # IngestReport.rejected_rows() before the file's
 _TYPE_NAMES = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
                         "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
 
@@ -397,19 +398,23 @@ def _report(kind: str, state: dict, lang: str) -> None:
         st.text("\n".join(report.notes))  # plain text: user column names are not markdown
     left, right = st.columns(2)
     if report.reasons:
-        left.caption(tr("data.reasons", lang))
-        left.dataframe(pd.DataFrame({tr("data.col.reason", lang): list(report.reasons),
+        with left:
+            st.caption(tr("data.reasons", lang))
+            show_table(pd.DataFrame({tr("data.col.reason", lang): list(report.reasons),
                                      tr("data.col.rows", lang): list(report.reasons.values())}),
-                       hide_index=True)
+                       lang)
     if report.repairs:
-        right.caption(tr("data.repairs", lang))
-        right.dataframe(pd.DataFrame({tr("data.col.reason", lang): list(report.repairs),
-                                      tr("data.col.rows", lang): list(report.repairs.values())}),
-                        hide_index=True)
+        with right:
+            st.caption(tr("data.repairs", lang))
+            show_table(pd.DataFrame({tr("data.col.reason", lang): list(report.repairs),
+                                     tr("data.col.rows", lang): list(report.repairs.values())}),
+                       lang)
     if report.rejected:
         rejected = report.rejected_rows()
         st.caption(tr("data.rejected_rows", lang))
-        st.dataframe(rejected.head(1000), hide_index=True, width="stretch")
+        # the report's own columns are labelled; the file's columns keep its headers
+        show_table(rejected.head(1000), lang, width="stretch",
+                   keep=tuple(c for c in rejected.columns if c not in _REPORT_COLUMNS))
         download_table(rejected, f"{kind}_rejected.csv", lang, key=f"data.dl_rejected.{kind}",
                        label=tr("data.download_rejected", lang))
 
@@ -531,7 +536,7 @@ def main(ws: Workspace) -> None:
         st.button(tr("data.use_uploads", lang), key="data.use_uploads", on_click=_set_source,
                   args=("uploads",))
     st.subheader(tr("data.status", lang))
-    st.dataframe(_status_table(up, lang), hide_index=True, width="stretch")
+    show_table(_status_table(up, lang), lang, width="stretch")
     # one container whatever it holds: the tabs below keep their place (and the open tab)
     with st.container():
         _mixed_crs(up, _signature(up), lang)

@@ -28,13 +28,14 @@ from app_pages._workspace import (
     new_map,
     population_path,
     render_map,
+    show_table,
 )
 from gridmap import GridmapError
 from gridmap.adjacency import UnitGraph, unit_graph
 from gridmap.codes import assign_codes
 from gridmap.compare import compare_plans
 from gridmap.edit import PlanEditor
-from gridmap.i18n import register, tr
+from gridmap.i18n import column_label, register, tr
 from gridmap.metrics import dissolve_plan
 from gridmap.partition import partition_units
 from gridmap.population import zonal_population
@@ -292,8 +293,8 @@ def _validate_tab(ws: Workspace, ed: PlanEditor, data: DemoData) -> None:
         st.success(tr("grids.valid_ok", lang))
         return
     counts = issues["kind"].value_counts()
-    st.dataframe(counts.rename_axis("kind").reset_index(), hide_index=True)
-    st.dataframe(pd.DataFrame(issues.drop(columns="geometry")), hide_index=True)
+    show_table(counts.rename_axis("kind").reset_index(), lang)
+    show_table(issues, lang)
 
 
 def _store(ws: Workspace, units: gpd.GeoDataFrame, size: int) -> PlanStore:
@@ -317,7 +318,7 @@ def _versions_tab(ws: Workspace, ed: PlanEditor, units, data: DemoData, size: in
         store = PlanStore(path)
         versions = store.versions()
         st.caption(tr("grids.versions", lang))
-        st.dataframe(versions, hide_index=True)
+        show_table(versions, lang)
         names = versions["name"].tolist()
         if names:
             v1, v2, v3 = st.columns([2, 2, 1])
@@ -330,7 +331,7 @@ def _versions_tab(ws: Workspace, ed: PlanEditor, units, data: DemoData, size: in
                 comp = compare_plans(ga, gb, units=units, fields=[FIELD])
                 st.info(tr("grids.compare_result", lang, moved=summary["units_moved"],
                            changed=comp.summary["grids_changed"]))
-                st.dataframe(comp.table, hide_index=True)
+                show_table(comp.table, lang)
             if st.button(tr("grids.load", lang), key="grids.do_load"):
                 ed.apply(store.load_version(a).reindex(units.index), f"load {a}")
     grids = ed.grids()
@@ -372,10 +373,11 @@ def _stats(ws: Workspace, ed: PlanEditor) -> pd.DataFrame:
     s = stats[FIELD]
     f[2].metric(tr("grids.fig.cv", lang), f"{s.std(ddof=0) / s.mean():.3f}" if s.mean() else "–")
     f[3].metric(tr("grids.fig.target", lang), f"{stats[f'{FIELD}_target'].iloc[0]:,.0f}")
-    chart = pd.DataFrame({"deviation_pct": (dev * 100).round(2).to_numpy()},
-                         index=stats["grid_id"].astype(str))
+    x, y = column_label("grid_id", lang), column_label("deviation_pct", lang)
+    chart = pd.DataFrame({y: (dev * 100).round(2).to_numpy()},
+                         index=pd.Index(stats["grid_id"].astype(str), name=x))
     st.caption(tr("grids.dev_chart", lang))
-    st.bar_chart(chart, height=180)
+    st.bar_chart(chart, height=180, x_label=x, y_label=y)
     return stats
 
 

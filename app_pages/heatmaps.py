@@ -32,6 +32,7 @@ from app_pages._workspace import (
     population_path,
     render_map,
     require,
+    show_table,
 )
 from gridmap import GridmapError
 from gridmap.aggregate import add_rates, count_per_grid
@@ -85,6 +86,9 @@ register({
 })
 
 _ALL = "__all__"
+#: What the generic counts of :func:`gridmap.aggregate.count_per_grid` are on this page.
+_INCIDENT_COLUMNS = {"n": "incidents", "n_per_km2": "incidents_per_km2",
+                     "n_per_1000": "incidents_per_1000"}
 
 
 # ---------------------------------------------------------------- cached analyses
@@ -306,7 +310,8 @@ def main() -> None:
         dependent={c: "n" for c in ("n_per_km2", "n_per_1000") if c in table})
     cols = [c for c in ("grid_id", "name", "population", "n_places", "n", "n_per_km2",
                         "n_per_1000", "gi_z", "gi_p", "hotspot", "composite") if c in published]
-    st.dataframe(published[cols], hide_index=True, width="stretch")
+    # the page counts incidents: say so in the headers (the download keeps `n`)
+    show_table(published[cols].rename(columns=_INCIDENT_COLUMNS), lang, width="stretch")
 
     st.subheader(tr("heatmaps.downloads", lang))
     dl = st.columns(4)

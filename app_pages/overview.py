@@ -8,7 +8,15 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._district import district
-from app_pages._workspace import DemoData, Workspace, current, load, new_map, render_map
+from app_pages._workspace import (
+    DemoData,
+    Workspace,
+    current,
+    load,
+    new_map,
+    render_map,
+    show_table,
+)
 from gridmap import GridmapError
 from gridmap.assign import assign_points
 from gridmap.district import District, ranking_table
@@ -167,12 +175,13 @@ def district_section(ws: Workspace, data: DemoData) -> None:
         st.info(str(exc))
         return
     with st.expander(tr("district.sec.figures", lang), expanded=True):
-        st.dataframe(table, hide_index=True, width="stretch")
+        show_table(table, lang, width="stretch")
     if ranks:
         with st.expander(tr("overview.rankings", lang)):
             tabs = st.tabs([tr(f"overview.rank.{by}", lang) for by in ranks])
             for tab, frame in zip(tabs, ranks.values(), strict=True):
-                tab.dataframe(frame, hide_index=True, width="stretch")
+                with tab:
+                    show_table(frame, lang, width="stretch")
             st.caption(tr("overview.rank_help", lang))
 
 

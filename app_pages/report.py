@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._district import district
-from app_pages._workspace import current, load
+from app_pages._workspace import current, load, show_table
 from gridmap import GridmapError
 from gridmap.district import (
     District,
@@ -104,13 +104,14 @@ def main() -> None:
                            on_click="ignore", icon=":material/picture_as_pdf:")
 
     st.subheader(tr("report.figures", lang))
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table, lang, width="stretch")
     if ranks:
         st.subheader(tr("report.rankings", lang))
         label = {"street": "report.streets", "community": "report.communities"}
         tabs = st.tabs([tr(label[by], lang) for by in ranks])
         for tab, frame in zip(tabs, ranks.values(), strict=True):
-            tab.dataframe(frame, hide_index=True, width="stretch")
+            with tab:
+                show_table(frame, lang, width="stretch")
 
 
 main()

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gridmap.density import camera_density
+from gridmap.i18n import column_label
 from gridmap.ingest import read_layer
 
 
@@ -21,6 +22,21 @@ def _metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
+def _table(at: AppTest, column: str, index: int | None = None) -> pd.DataFrame:
+    """A shown table (the first with ``column``, or number ``index``), headers back to names.
+
+    The page labels headers in English; this maps them back to the library's names.
+    """
+    frames = [d.value for d in at.dataframe]
+    frame = frames[index] if index is not None else next(
+        f for f in frames if column_label(column, "en") in f.columns)
+    return frame.rename(columns={label: name for name in _NAMES
+                                 if (label := column_label(name, "en")) in frame.columns})
+
+
+_NAMES = ("completion_pct", "shortfall", "with_planned_pct", "target", "finding", "gain", "rank")
+
+
 def test_page_shows_density_coverage_and_ids(page, app_data_dir) -> None:
     at = page.run()
     assert not at.exception
@@ -31,7 +47,7 @@ def test_page_shows_density_coverage_and_ids(page, app_data_dir) -> None:
     assert _metric(at, "Units meeting target") == (f"{int(expected['units_met'])} / "
                                                    f"{int(expected['units'])}")
     assert _metric(at, "Overall completion") == f"{expected['completion_pct']:.2f}%"
-    density = at.dataframe[0].value
+    density = _table(at, "completion_pct", 0)
     assert len(density) == len(grids)
     assert {"completion_pct", "shortfall", "with_planned_pct"} <= set(density.columns)
     html = at.maps[-1]
@@ -39,7 +55,7 @@ def test_page_shows_density_coverage_and_ids(page, app_data_dir) -> None:
     assert "Density compliance" in html
     assert "Camera views" in html
     # the GB/T 28181 tab lists the planted errors
-    findings = next(d.value for d in at.dataframe if "finding" in d.value.columns)
+    findings = _table(at, "finding")
     assert {"malformed", "not a camera", "district mismatch"} <= set(findings["finding"])
 
 
@@ -48,7 +64,7 @@ def test_targets_and_units_change_the_table(page) -> None:
     at.number_input(key="cameras.urban").set_value(10.0).run()
     at.number_input(key="cameras.rural").set_value(1.0).run()
     assert not at.exception
-    table = at.dataframe[0].value
+    table = _table(at, "target", 0)
     assert set(table["target"].round(2)) <= {10.0, 1.0}
     at.selectbox(key="cameras.by").set_value("community").run()
     assert not at.exception
@@ -60,7 +76,7 @@ def test_suggest_sites(page) -> None:
     at.number_input(key="cameras.k").set_value(3)
     at.button(key="cameras.run_sites").click().run()
     assert not at.exception
-    sites = next(d.value for d in at.dataframe if "gain" in d.value.columns)
+    sites = _table(at, "gain")
     assert sites["rank"].tolist() == [1, 2, 3]
     assert (pd.Series(sites["gain"]).diff().dropna() <= 0).all()
     assert "Suggested sites" in at.maps[-1]

@@ -176,7 +176,7 @@ def test_upload_csv_shows_the_ingest_report(page):
     assert dict(zip(reasons["Reason"], reasons["Rows"], strict=True)) == {
         "missing coordinate": 1, "duplicate id": 1, "out of range": 1}
     rejected = page.dataframe[-1].value
-    assert rejected["row"].tolist() == [2, 3, 5]
+    assert rejected["Row"].tolist() == [2, 3, 5]
     assert rejected["name"].tolist() == ["no place", "again", "far"]
     # the stored layer is what the pages will read
     stored = gpd.read_parquet(_uploads(page).layer_path("cameras"))
@@ -366,7 +366,7 @@ def test_roads_keep_lines_and_reject_the_rest(page):
     assert _metrics(page) == {"Rows": "3", "Accepted": "2", "Repaired": "0", "Rejected": "1"}
     rejected = page.dataframe[-1].value
     assert rejected["road_id"].tolist() == ["r3"]
-    assert rejected["detail"].tolist() == ["wrong geometry type: Point"]
+    assert rejected["Details"].tolist() == ["wrong geometry type: Point"]
     stored = gpd.read_parquet(_uploads(page).layer_path("roads"))
     assert stored["road_id"].tolist() == ["r1", "r2"]
     page.button(key="data.remove.roads").click().run()
