@@ -1,7 +1,8 @@
 """Fixtures of the browser tests: a real app server and headless Chromium, offline.
 
 * ``app_data`` generates the small demo district into a temporary folder.
-* ``app_url`` starts ``streamlit run app.py`` on a free localhost port against it
+* ``app_url`` starts the app (``serve.py``, as ``./run app`` does) on a free
+  localhost port against it
   (``GRIDMAP_DATA_DIR``), waits for ``/_stcore/health`` and stops it afterwards.
 * ``browser`` launches Debian's Chromium (``/usr/bin/chromium``; never a
   downloaded browser) through Playwright.
@@ -94,7 +95,7 @@ def app_url(app_data: Path, tmp_path_factory) -> Iterator[str]:
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", "app.py",
+                sys.executable, "serve.py",  # as `./run app` starts it
                 "--server.headless", "true", "--server.port", str(port),
                 "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                 "--server.fileWatcherType", "none",
