@@ -308,6 +308,20 @@ def _flatten_polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     polygons (points, lines: no area) are left out.
     """
     n = len(geoms)
+    types = shapely.get_type_id(geoms)
+    if np.isin(types, (-1, 3, 6)).all() and (types >= 0).any():
+        # only (Multi)Polygons and missing values: read the ragged arrays without
+        # building a geometry object per part or ring
+        kind, xy, offsets = shapely.to_ragged_array(geoms, include_z=False)
+        ring_off = offsets[0].astype(np.int64)
+        poly_ring = offsets[1].astype(np.int64)
+        zone_ring = poly_ring if kind == shapely.GeometryType.POLYGON \
+            else poly_ring[offsets[2]]
+        is_hole = np.ones(len(ring_off) - 1, dtype=bool)
+        first = poly_ring[:-1][poly_ring[:-1] < poly_ring[1:]]
+        is_hole[first] = False
+        return np.ascontiguousarray(xy, dtype=np.float64), ring_off, is_hole, \
+            np.ascontiguousarray(zone_ring, dtype=np.int64)
     parts, zone = shapely.get_parts(geoms, return_index=True)
     while True:
         multi = np.isin(shapely.get_type_id(parts), (4, 5, 6, 7))

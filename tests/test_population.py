@@ -200,6 +200,11 @@ def test_geometries_without_area_hold_nobody():
     coll = shapely.GeometryCollection([square, line, shapely.Point(_pix(4, 4))])
     got = _sums([None, shapely.Polygon(), line, shapely.Point(_pix(1, 1)), coll, square])
     np.testing.assert_allclose(got, [0, 0, 0, 0, V[1:3, 1:3].sum(), V[1:3, 1:3].sum()])
+    # only (multi)polygons and missing values (read as ragged arrays)
+    multi = shapely.MultiPolygon([square, _poly(_rect(4, 4, 5, 5))])
+    got = _sums([square, None, shapely.Polygon(), shapely.MultiPolygon(), multi])
+    np.testing.assert_allclose(got, [V[1:3, 1:3].sum(), 0, 0, 0, V[1:3, 1:3].sum() + V[4, 4]])
+    assert _sums([None, None]).tolist() == [0.0, 0.0]
 
 
 @pytest.mark.parametrize(
