@@ -85,13 +85,16 @@ def parse_deadline(deadline: str | pd.Timedelta) -> pd.Timedelta | None:
 def incident_status(incidents: pd.DataFrame) -> pd.Series:
     """Each incident's status (see the module docstring), as a string Series."""
     if "status" in incidents.columns:
-        s = incidents["status"].astype("string").str.strip().str.lower()
-        bad = s.notna() & ~s.isin(INCIDENT_STATUSES)
+        # clean each distinct value once
+        codes, values = pd.factorize(incidents["status"])
+        clean = pd.Series(values).astype("string").str.strip().str.lower()
+        bad = clean.notna() & ~clean.isin(INCIDENT_STATUSES)
         if bad.any():
             raise SchemaError(
-                f"status has values {sorted(s[bad].unique().tolist())[:5]} outside "
+                f"status has values {sorted(clean[bad].unique().tolist())[:5]} outside "
                 f"{INCIDENT_STATUSES}; map them with read_layer or fix the file."
             )
+        s = pd.Series(clean.array.take(codes, allow_fill=True), index=incidents.index)
         if "closed_at" in incidents.columns:
             closed_at = pd.to_datetime(incidents["closed_at"], errors="coerce")
             s = s.fillna(pd.Series(np.where(closed_at.notna(), "closed", "reported"),
@@ -132,24 +135,35 @@ class ClosedLoop:
 
 
 def _unit_of_cases(incidents: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, by: str,
-                   grid_id: str | None) -> tuple[pd.Series, pd.Series]:
+                   grid_id: str | None) -> tuple[pd.api.extensions.ExtensionArray,
+                                                 pd.api.extensions.ExtensionArray]:
+    """Each case's unit and grid as ``str`` arrays; :data:`OUTSIDE` outside every grid."""
     if by not in UNITS:
         raise ValueError(f"unknown unit {by!r}; choose one of {sorted(UNITS)}.")
     a = assign_points(incidents, grids, grid_id=grid_id)
-    grid_ids = a.grid_ids.astype("string")
+    grid_of_grid = pd.Series(a.grid_values).convert_dtypes()
     col = UNITS[by]
     if col is None:
-        unit = grid_ids
+        unit_of_grid = grid_of_grid
     else:
         if col not in grids.columns:
             raise SchemaError(
                 f"grids have no {col!r} column, so cases cannot be grouped by {by}; "
                 "use --by grid or add the column."
             )
-        codes = grids[col].astype("string").to_numpy(dtype=object)
-        vals = np.where(a.index >= 0, codes[np.clip(a.index, 0, None)], None)
-        unit = pd.Series(vals, index=incidents.index, dtype="string")
-    return unit.fillna(OUTSIDE), grid_ids.fillna(OUTSIDE)
+        unit_of_grid = grids[col]
+    return _per_case(unit_of_grid, a.index), _per_case(grid_of_grid, a.index)
+
+
+def _per_case(per_grid: pd.Series, position: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``per_grid`` as text, taken at each case's grid ``position`` (-1: outside).
+
+    Cases outside every grid, and cases in a grid whose value is missing, get
+    :data:`OUTSIDE`. The strings are made once per grid, not once per case.
+    """
+    labels = pd.Series([*per_grid.astype("string").array, pd.NA], dtype="string")
+    labels = labels.fillna(OUTSIDE).astype("str").array
+    return labels.take(np.where(position >= 0, position, len(labels) - 1))
 
 
 def _unit_names(grids: gpd.GeoDataFrame, by: str, grid_id: str | None) -> dict | None:
@@ -186,6 +200,34 @@ def rank_units(table: pd.DataFrame, weights: Mapping[str, float] | None = None) 
     out["score"] = (100.0 * score / total).round(2)
     out["rank"] = out["score"].rank(ascending=False, method="min").astype("Int64")
     return out.sort_values(["rank", "unit"]).reset_index(drop=True)
+
+
+def _unit_table(cases: pd.DataFrame) -> pd.DataFrame:
+    """Counts, rates and times per unit of ``cases`` (units sorted), vectorised."""
+    codes, units = pd.factorize(cases["unit"], sort=True)
+    nu = len(units)
+    n = np.bincount(codes, minlength=nu)
+    table = pd.DataFrame({"n": n}, index=pd.Index(units, name="unit"))
+    # statuses are validated by incident_status, so every case has one of the four
+    status = pd.Categorical(cases["status"], categories=INCIDENT_STATUSES).codes
+    by_status = np.bincount(codes * len(INCIDENT_STATUSES) + status,
+                            minlength=nu * len(INCIDENT_STATUSES))
+    by_status = by_status.reshape(nu, len(INCIDENT_STATUSES))
+    for j, s in enumerate(INCIDENT_STATUSES):
+        table[s] = by_status[:, j]
+    table["closure_rate"] = table["closed"] / table["n"]
+    hours = pd.Series(cases["hours"].to_numpy(dtype=float)).groupby(codes, sort=True)
+    table["median_hours"] = hours.median().to_numpy()
+    table["p90_hours"] = hours.quantile(0.9).to_numpy()
+    for c in ("overdue", "closed_late", "open_overdue", "bad_time", "closed_no_time"):
+        table["bad_times" if c == "bad_time" else c] = _count(codes, cases[c], nu)
+    table["on_time_rate"] = _count(codes, cases["on_time"], nu) / table["n"]
+    return table.reset_index()
+
+
+def _count(codes: np.ndarray, flags: pd.Series, n: int) -> np.ndarray:
+    """Number of true ``flags`` per code (0 … n − 1)."""
+    return np.bincount(codes[flags.to_numpy(dtype=bool)], minlength=n)
 
 
 def closed_loop(
@@ -248,24 +290,14 @@ def closed_loop(
     open_overdue = ~is_closed & (due < now_ts).fillna(False).to_numpy(dtype=bool)
     on_time = is_closed & (closed_at <= due).fillna(False).to_numpy(dtype=bool) & ~bad
     cases = pd.DataFrame({
-        "unit": unit.to_numpy(), "grid": grid.to_numpy(), "status": status.to_numpy(),
+        "unit": unit, "grid": grid, "status": status.astype("str").array,
         "reported_at": reported.to_numpy(), "closed_at": closed_at.to_numpy(),
         "hours": hours.to_numpy(), "due": due.to_numpy(),
         "overdue": closed_late | open_overdue, "closed_late": closed_late,
         "open_overdue": open_overdue, "on_time": on_time, "bad_time": bad,
         "closed_no_time": is_closed & closed_at.isna().to_numpy(),
     }, index=incidents.index)
-    g = cases.groupby("unit", sort=True)
-    table = pd.DataFrame({"n": g.size()})
-    for s in INCIDENT_STATUSES:
-        table[s] = g["status"].apply(lambda v, s=s: int((v == s).sum()))
-    table["closure_rate"] = table["closed"] / table["n"]
-    table["median_hours"] = g["hours"].median()
-    table["p90_hours"] = g["hours"].quantile(0.9)
-    for c in ("overdue", "closed_late", "open_overdue", "bad_time", "closed_no_time"):
-        table[c] = g[c].sum().astype(int)
-    table["on_time_rate"] = g["on_time"].sum() / table["n"]
-    table = table.rename(columns={"bad_time": "bad_times"}).reset_index()
+    table = _unit_table(cases)
     names = _unit_names(grids, by, grid_id)
     if names is not None:
         table.insert(1, "name", table["unit"].map(names))
@@ -278,6 +310,8 @@ def closed_loop(
 
 
 _FREQ = {"week": "W-SUN", "month": "M"}
+_TREND_COLUMNS = ["period", "unit", "reported", "closed", "median_hours", "closure_rate",
+                  "on_time_rate"]
 
 
 def closed_loop_trend(result: ClosedLoop, *, freq: str = "week",
@@ -291,33 +325,68 @@ def closed_loop_trend(result: ClosedLoop, *, freq: str = "week",
     freq
         ``"week"`` (Monday–Sunday) or ``"month"``.
     units
-        Units to keep (default all, and ``"(all)"`` for the total).
+        Units to keep, in this order (``None``, the default: every unit, sorted;
+        an empty list: only the total). The total over all cases, unit
+        ``"(all)"``, always comes first; a unit without cases has no rows.
 
     Returns
     -------
     pandas.DataFrame
-        Long table: ``unit``, ``period`` (start date), ``reported`` (cases
+        Long table: ``period`` (start date), ``unit``, ``reported`` (cases
         reported in the period), ``closed`` (of those, closed by now),
-        ``closure_rate``, ``on_time_rate``, ``median_hours``.
+        ``median_hours``, ``closure_rate`` and ``on_time_rate``; periods in
+        order within each unit.
     """
     if freq not in _FREQ:
         raise ValueError(f"unknown trend frequency {freq!r}; use week or month.")
-    c = result.cases.dropna(subset=["reported_at"]).copy()
-    c["period"] = pd.to_datetime(c["reported_at"]).dt.to_period(_FREQ[freq]).dt.start_time
-    frames = []
-    for name, part in [("(all)", c), *((u, c[c["unit"] == u]) for u in
-                                       (units or sorted(c["unit"].unique())))]:
-        if len(part) == 0:
-            continue
-        g = part.groupby("period")
-        f = pd.DataFrame({
-            "reported": g.size(),
-            "closed": g["status"].apply(lambda v: int((v == "closed").sum())),
-            "on_time": g["on_time"].sum(),
-            "median_hours": g["hours"].median(),
-        })
-        f["closure_rate"] = f["closed"] / f["reported"]
-        f["on_time_rate"] = f["on_time"] / f["reported"]
-        f.insert(0, "unit", name)
-        frames.append(f.drop(columns="on_time").reset_index())
-    return pd.concat(frames, ignore_index=True)
+    c = result.cases[result.cases["reported_at"].notna().to_numpy()]
+    if len(c) == 0:
+        return pd.DataFrame(columns=_TREND_COLUMNS)
+    # the period of each report day (days, not cases, go through to_period)
+    reported = pd.to_datetime(c["reported_at"])
+    day_code, days = pd.factorize(reported.dt.normalize(), sort=True)
+    day_start = pd.Series(days).dt.to_period(_FREQ[freq]).dt.start_time
+    period_of_day, periods = pd.factorize(day_start, sort=True)
+    period = period_of_day[day_code]
+    unit, unit_names = pd.factorize(c["unit"], sort=True)
+    if units is None:
+        keep = np.arange(len(unit_names))
+    else:
+        where = {u: i for i, u in enumerate(unit_names)}
+        keep = np.array([where[u] for u in units if u in where], dtype=np.intp)
+    np_ = len(periods)
+    closed = (c["status"] == "closed").to_numpy(dtype=bool)
+    on_time = c["on_time"].to_numpy(dtype=bool)
+    hours = c["hours"].to_numpy(dtype=float)
+    total = _period_counts(period, np_, closed, on_time, hours)
+    per_unit = _period_counts(unit * np_ + period, len(unit_names) * np_, closed, on_time, hours)
+    per_unit = {k: v.reshape(len(unit_names), np_)[keep] for k, v in per_unit.items()}
+    # rows: the total's periods, then each kept unit's periods with cases
+    row_t = np.flatnonzero(total["reported"])
+    row_u, row_p = np.nonzero(per_unit["reported"])
+    out = {k: np.concatenate([total[k][row_t], per_unit[k][row_u, row_p]]) for k in total}
+    frame = pd.DataFrame({
+        "period": periods.take(np.concatenate([row_t, row_p])),
+        "unit": pd.Index(["(all)"]).append(unit_names[keep]).take(
+            np.concatenate([np.zeros(len(row_t), dtype=np.intp), row_u + 1])),
+        "reported": out["reported"],
+        "closed": out["closed"],
+        "median_hours": out["median_hours"],
+    })
+    frame["closure_rate"] = frame["closed"] / frame["reported"]
+    frame["on_time_rate"] = out["on_time"] / frame["reported"]
+    return frame
+
+
+def _period_counts(key: np.ndarray, n: int, closed: np.ndarray, on_time: np.ndarray,
+                   hours: np.ndarray) -> dict[str, np.ndarray]:
+    """Cases, closed cases, cases closed on time and median hours per key (0 … n − 1)."""
+    med = pd.Series(hours).groupby(key).median()
+    median = np.full(n, np.nan)
+    median[med.index.to_numpy()] = med.to_numpy()
+    return {
+        "reported": np.bincount(key, minlength=n),
+        "closed": np.bincount(key[closed], minlength=n),
+        "on_time": np.bincount(key[on_time], minlength=n),
+        "median_hours": median,
+    }
