@@ -26,6 +26,13 @@ the day it was reported. A duration such as ``"24h"``, ``"48h"``, ``"3d"`` or
 the latest timestamp in the data, so results do not change with the day the
 report is run; pass it explicitly for a live view.
 
+Per-incident time limits (办结时限): when the incidents carry a column of
+hours — ``time_limit_h`` by default, as the demo data and many dispatch
+systems do, or the column named by ``time_limit=`` — each case is due that
+many hours after its report, and the deadline rule above applies only to cases
+whose limit is missing. ``time_limit=None`` ignores any such column and judges
+every case by the deadline rule. Limits must be positive numbers of hours.
+
 Status
 ------
 ``status`` is read when present (values of :data:`gridmap.schema.INCIDENT_STATUSES`);
@@ -49,6 +56,7 @@ from .schema import INCIDENT_STATUSES
 
 __all__ = [
     "DEFAULT_SCORE_WEIGHTS",
+    "DEFAULT_TIME_LIMIT",
     "UNITS",
     "ClosedLoop",
     "closed_loop",
@@ -61,6 +69,7 @@ __all__ = [
 UNITS = {"grid": None, "community": "community_code", "street": "street_code"}
 DEFAULT_SCORE_WEIGHTS = {"closure_rate": 0.4, "on_time_rate": 0.4, "speed": 0.2}
 OUTSIDE = "(outside every grid)"
+DEFAULT_TIME_LIMIT = "time_limit_h"
 
 
 def parse_deadline(deadline: str | pd.Timedelta) -> pd.Timedelta | None:
@@ -124,7 +133,10 @@ class ClosedLoop:
     now
         The time open cases were judged against.
     deadline
-        The deadline rule as given.
+        The deadline rule as given (for cases without their own time limit).
+    time_limit
+        The column of per-incident time limits (hours) that was used, or
+        ``None`` when every case was judged by ``deadline``.
     """
 
     table: pd.DataFrame
@@ -132,6 +144,7 @@ class ClosedLoop:
     by: str
     now: pd.Timestamp
     deadline: str
+    time_limit: str | None = None
 
 
 def _unit_of_cases(incidents: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, by: str,
@@ -239,6 +252,7 @@ def closed_loop(
     deadline: str | pd.Timedelta = "same-day",
     now: object = None,
     score_weights: Mapping[str, float] | None = None,
+    time_limit: str | None = "auto",
 ) -> ClosedLoop:
     """Closed-loop metrics per grid, community or street (see the module docstring).
 
@@ -253,21 +267,37 @@ def closed_loop(
     grid_id
         Grid id column (default ``grid_id``).
     deadline
-        ``"same-day"`` or a duration (``"24h"``, ``"3d"``).
+        ``"same-day"`` or a duration (``"24h"``, ``"3d"``): the deadline of
+        every case without its own time limit.
     now
         Time open cases are judged against; default the latest time in the data.
     score_weights
         Weights of ``closure_rate``, ``on_time_rate`` and ``speed`` in the score.
+    time_limit
+        Column of per-incident time limits in hours (each case is due that
+        long after its report; cases with a missing limit follow
+        ``deadline``). ``"auto"`` (the default): ``time_limit_h`` when the
+        incidents have it, else ``deadline`` for every case. ``None``:
+        ``deadline`` for every case, whatever the columns.
 
     Returns
     -------
     ClosedLoop
+
+    Raises
+    ------
+    SchemaError
+        When a named ``time_limit`` column is absent or holds values that are
+        not numbers.
+    DataError
+        When a time limit is zero, negative or infinite.
     """
     if "reported_at" not in incidents.columns:
         raise SchemaError("incidents have no reported_at column; closed-loop metrics need it.")
     if len(incidents) == 0:
         raise DataError("no incidents to evaluate; check the file and filters.")
     due_after = parse_deadline(deadline)
+    limit_col, limit_h = _time_limits(incidents, time_limit)
     status = incident_status(incidents)
     reported = pd.to_datetime(incidents["reported_at"], errors="coerce")
     closed_at = (pd.to_datetime(incidents["closed_at"], errors="coerce")
@@ -282,6 +312,10 @@ def closed_loop(
     unit, grid = _unit_of_cases(incidents, grids, by, grid_id)
     due = (reported.dt.normalize() + pd.Timedelta(days=1)) if due_after is None \
         else reported + due_after
+    if limit_h is not None:
+        # each case's own limit, where it has one
+        own = (reported + pd.to_timedelta(limit_h, unit="h")).astype(due.dtype)
+        due = own.where(limit_h.notna(), due)
     is_closed = (status == "closed").to_numpy(dtype=bool)
     hours = (closed_at - reported).dt.total_seconds() / 3600.0
     bad = is_closed & (hours < 0).fillna(False).to_numpy(dtype=bool)
@@ -306,7 +340,42 @@ def closed_loop(
     ranked = rank_units(inside, score_weights) if len(inside) else inside
     if len(outside):
         ranked = pd.concat([ranked, outside], ignore_index=True)
-    return ClosedLoop(table=ranked, cases=cases, by=by, now=now_ts, deadline=str(deadline))
+    return ClosedLoop(table=ranked, cases=cases, by=by, now=now_ts, deadline=str(deadline),
+                      time_limit=limit_col)
+
+
+def _time_limits(incidents: pd.DataFrame,
+                 time_limit: str | None) -> tuple[str | None, pd.Series | None]:
+    """The column of per-incident limits to use and its hours (float, NaN = none)."""
+    if time_limit is None:
+        return None, None
+    if time_limit == "auto":
+        if DEFAULT_TIME_LIMIT not in incidents.columns:
+            return None, None
+        time_limit = DEFAULT_TIME_LIMIT
+    elif time_limit not in incidents.columns:
+        raise SchemaError(
+            f"incidents have no {time_limit!r} column of time limits; name the column of "
+            f"hours with time_limit=, or pass time_limit=None to judge every case by the "
+            f"deadline. Columns: {list(incidents.columns)}."
+        )
+    raw = incidents[time_limit]
+    hours = pd.to_numeric(raw, errors="coerce").astype(float)
+    unreadable = raw.notna() & hours.isna()
+    if unreadable.any():
+        raise SchemaError(
+            f"time limit column {time_limit!r} has {int(unreadable.sum())} values that are not "
+            f"numbers of hours (e.g. {raw[unreadable].iloc[0]!r}); fix them, or pass "
+            "time_limit=None to judge every case by the deadline."
+        )
+    bad = hours.notna() & ~(np.isfinite(hours) & (hours > 0))
+    if bad.any():
+        raise DataError(
+            f"time limit column {time_limit!r} has {int(bad.sum())} values that are not "
+            f"positive hours (e.g. {hours[bad].iloc[0]}); a limit must be more than 0 h. "
+            "Fix them or leave them empty (empty limits follow the deadline)."
+        )
+    return time_limit, hours
 
 
 _FREQ = {"week": "W-SUN", "month": "M"}

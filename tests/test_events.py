@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from gridmap import events
-from gridmap._errors import SchemaError
+from gridmap._errors import DataError, SchemaError
 
 CRS = "EPSG:4549"
 X0, Y0 = 500_000.0, 3_400_000.0
@@ -298,12 +298,91 @@ def demo_layers(demo_small):
     return inc, grids.to_crs(inc.crs)
 
 
-@pytest.mark.parametrize(("by", "deadline", "freq"), [
-    ("grid", "same-day", "week"), ("community", "48h", "month"), ("street", "same-day", "month"),
+@pytest.mark.parametrize(("by", "deadline", "freq", "limits"), [
+    ("grid", "same-day", "week", None), ("community", "48h", "month", None),
+    ("street", "same-day", "month", None),
+    ("grid", "same-day", "week", "time_limit_h"), ("community", "24h", "month", "time_limit_h"),
 ])
-def test_demo_small_against_reference(demo_layers, by, deadline, freq):
+def test_demo_small_against_reference(demo_layers, by, deadline, freq, limits):
     inc, grids = demo_layers
-    res = events.closed_loop(inc, grids, by=by, deadline=deadline)
-    cases, now = _reference_cases(inc, grids, by=by, deadline=deadline, limits=None)
+    assert "time_limit_h" in inc.columns  # so the default uses each incident's own limit
+    kw = {} if limits else {"time_limit": None}
+    res = events.closed_loop(inc, grids, by=by, deadline=deadline, **kw)
+    assert res.time_limit == limits
+    cases, now = _reference_cases(inc, grids, by=by, deadline=deadline, limits=limits)
     assert (res.cases["unit"].astype(str) == cases["unit"]).all()
     _check_against_reference(res, cases, now, freq)
+
+
+# ---------------------------------------------------------------- per-incident time limits
+
+
+def _three_with_limits() -> gpd.GeoDataFrame:
+    """Three cases in grid A with limits of 2 h, 24 h and 72 h."""
+    return gpd.GeoDataFrame({
+        "reported_at": pd.to_datetime(["2024-05-06 09:00", "2024-05-06 09:00",
+                                       "2024-05-06 10:00"]),
+        "closed_at": pd.to_datetime(["2024-05-06 12:00", "2024-05-07 08:00", None]),
+        "status": ["closed", "closed", "dispatched"],
+        "limit": [2, 24, 72],
+    }, geometry=gpd.points_from_xy([X0 + 500] * 3, [Y0 + 500] * 3), crs=CRS)
+
+
+def test_each_incident_has_its_own_time_limit():
+    inc = _three_with_limits()
+    now = "2024-05-08 12:00"
+    res = events.closed_loop(inc, _grids(), time_limit="limit", now=now)
+    assert res.time_limit == "limit"
+    # due 11:00 (closed 12:00: late), 7 May 09:00 (closed 08:00: on time), 9 May 10:00 (open)
+    assert res.cases["due"].tolist() == pd.to_datetime(
+        ["2024-05-06 11:00", "2024-05-07 09:00", "2024-05-09 10:00"]).tolist()
+    assert res.cases["closed_late"].tolist() == [True, False, False]
+    assert res.cases["on_time"].tolist() == [False, True, False]
+    assert res.cases["open_overdue"].tolist() == [False, False, False]
+    a = _row(res.table, "A")
+    assert (a["closed_late"], a["open_overdue"], a["overdue"]) == (1, 0, 1)
+    assert a["on_time_rate"] == pytest.approx(1 / 3)
+    # one day later the open case is past its 72 h
+    later = events.closed_loop(inc, _grids(), time_limit="limit", now="2024-05-09 11:00")
+    assert _row(later.table, "A")["open_overdue"] == 1
+    # the same cases against one same-day deadline: the first is on time, the second late,
+    # the open one overdue
+    one = events.closed_loop(inc, _grids(), time_limit=None, now=now)
+    assert one.time_limit is None
+    assert one.cases["closed_late"].tolist() == [False, True, False]
+    assert one.cases["open_overdue"].tolist() == [False, False, True]
+
+
+def test_time_limit_h_is_used_by_default_and_missing_limits_follow_the_deadline():
+    inc = _three_with_limits().rename(columns={"limit": "time_limit_h"})
+    inc["time_limit_h"] = [2.0, np.nan, 72.0]
+    res = events.closed_loop(inc, _grids(), deadline="48h", now="2024-05-08 12:00")
+    assert res.time_limit == "time_limit_h"
+    # the second case has no limit: due 48 h after its report
+    assert res.cases["due"].tolist() == pd.to_datetime(
+        ["2024-05-06 11:00", "2024-05-08 09:00", "2024-05-09 10:00"]).tolist()
+    # without the column every case follows the deadline
+    res = events.closed_loop(inc.drop(columns="time_limit_h"), _grids(), deadline="48h")
+    assert res.time_limit is None
+    assert res.cases["due"].tolist() == pd.to_datetime(
+        ["2024-05-08 09:00", "2024-05-08 09:00", "2024-05-08 10:00"]).tolist()
+
+
+def test_bad_time_limits_name_the_fix():
+    inc = _three_with_limits()
+    with pytest.raises(SchemaError, match="time_limit=None"):
+        events.closed_loop(inc, _grids(), time_limit="hours")
+    inc["limit"] = ["2", "soon", "72"]
+    with pytest.raises(SchemaError, match="'soon'"):
+        events.closed_loop(inc, _grids(), time_limit="limit")
+    inc["limit"] = [2, 0, -1]
+    with pytest.raises(DataError, match="2 values"):
+        events.closed_loop(inc, _grids(), time_limit="limit")
+
+
+def test_trend_keeps_the_units_asked_for_in_order():
+    res = events.closed_loop(_cases(), _grids())
+    assert set(events.closed_loop_trend(res, units=[])["unit"]) == {"(all)"}
+    tr = events.closed_loop_trend(res, units=["C", "A", "nowhere"])
+    assert list(dict.fromkeys(tr["unit"])) == ["(all)", "C", "A"]
+    assert tr.loc[tr.unit == "C", "reported"].sum() == 2
