@@ -66,7 +66,7 @@ from app_pages._uploads import (
 )
 from gridmap import GridmapError, ingest
 from gridmap.crs import WGS84
-from gridmap.i18n import LANGS, default_lang, label_columns, register, tr
+from gridmap.i18n import LANGS, default_lang, label_columns, label_values, register, tr
 from gridmap.layercache import read_layer_cached
 from layers import assets
 from layers.base import BASEMAPS, basemap_datum, make_map
@@ -550,14 +550,16 @@ def show_table(df: pd.DataFrame, lang: str, *, keep: tuple[str, ...] = (), **kwa
     """Show ``df`` with ``st.dataframe``, its headers in ``lang``.
 
     The headers come from :func:`gridmap.i18n.label_columns` (register a new
-    column with :func:`gridmap.i18n.register_columns`); ``keep`` names columns
+    column with :func:`gridmap.i18n.register_columns`), the library's own words
+    in cells (``urban``, ``met``, ``hot 95%``...) from
+    :func:`gridmap.i18n.label_values`; ``keep`` names columns
     shown as they are (a person's own headers). The geometry of a GeoDataFrame
     is left out. ``kwargs`` go to ``st.dataframe`` (``hide_index`` defaults to True).
     """
     if isinstance(df, gpd.GeoDataFrame):
         df = pd.DataFrame(df.drop(columns=df.geometry.name))
     kwargs.setdefault("hide_index", True)
-    st.dataframe(label_columns(df, lang, keep=keep), **kwargs)
+    st.dataframe(label_columns(label_values(df, lang, keep=keep), lang, keep=keep), **kwargs)
 
 
 # ---------------------------------------------------------------------- maps

@@ -38,8 +38,10 @@ __all__ = [
     "has",
     "has_column",
     "label_columns",
+    "label_values",
     "register",
     "register_columns",
+    "register_values",
     "tr",
 ]
 
@@ -55,6 +57,7 @@ class I18nError(GridmapError, KeyError):
 
 _STRINGS: dict[str, dict[str, str]] = {}
 _COLUMNS: dict[str, dict[str, str]] = {}
+_VALUES: dict[str, dict[str, dict[str, str]]] = {}  # column -> value -> lang -> text
 
 
 def _stage(mapping: Mapping[str, Mapping[str, str]], table: dict[str, dict[str, str]],
@@ -206,6 +209,53 @@ def label_columns(
     out = df.rename(columns={c: column_label(c, lang) for c in names})
     if isinstance(df.index.name, str) and df.index.name not in kept:
         out.index = out.index.rename(column_label(df.index.name, lang, strict=strict))
+    return out
+
+
+def register_values(column: str, mapping: Mapping[str, Mapping[str, str]]) -> None:
+    """Add labels for the vocabulary of a column: ``{value: {"zh": ..., "en": ...}}``.
+
+    For columns whose values are words of the library (``zone``: ``urban``,
+    ``rural``; a compliance ``status``: ``met``, ``short``; a Gi* class...),
+    not a person's data. The rules of :func:`register` apply per column.
+
+    Raises
+    ------
+    I18nError
+        When a language is missing or a value is already registered with other texts.
+    """
+    table = _VALUES.setdefault(column, {})
+    table.update(_stage(
+        mapping, table, f"value of column {column!r}",
+        "a value means one thing in a column: give it the same label.",
+    ))
+
+
+def label_values(df: pd.DataFrame, lang: str, /, *, keep: Iterable[str] = ()) -> pd.DataFrame:
+    """A copy of ``df`` whose registered vocabulary values read in ``lang``.
+
+    Only columns with a registered vocabulary (:func:`register_values`) and
+    only the registered values change; anything else (names, codes, a
+    person's own words) is shown as it is. Columns in ``keep`` are left alone.
+
+    Raises
+    ------
+    I18nError
+        When ``lang`` is unknown.
+    """
+    _check_lang(lang)
+    kept = set(keep)
+    out = df
+    for col in df.columns:
+        vocab = _VALUES.get(col) if isinstance(col, str) and col not in kept else None
+        if not vocab:
+            continue
+        series = df[col]
+        if not (series.dtype == object or str(series.dtype) in ("string", "str", "category")):
+            continue
+        if out is df:
+            out = df.copy()
+        out[col] = series.map(lambda v, vocab=vocab: vocab[v][lang] if v in vocab else v)
     return out
 
 
@@ -428,3 +478,88 @@ register_columns(
         "repairs": {"zh": "修复", "en": "Repairs"},
     }
 )
+
+
+# Cell values: the library's own vocabularies in result tables (not a person's data).
+def _vocab(pairs: Mapping[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
+    return {value: {"zh": zh, "en": en} for value, (zh, en) in pairs.items()}
+
+
+register_values("zone", _vocab({"urban": ("城区", "urban"), "rural": ("农村", "rural"),
+                                "all": ("全部", "all")}))
+register_values("status", _vocab({
+    # density compliance (gridmap.density)
+    "met": ("达标", "met"), "short": ("未达标", "short"),
+    # camera status (gridmap.schema)
+    "online": ("在线", "online"), "offline": ("离线", "offline"),
+    "planned": ("规划", "planned"), "unknown": ("未知", "unknown"),
+    # incident status (gridmap.schema)
+    "reported": ("已上报", "reported"), "dispatched": ("已派遣", "dispatched"),
+    "handled": ("已处置", "handled"), "closed": ("已结案", "closed"),
+}))
+register_values("finding", _vocab({
+    "missing": ("缺少国标编码", "missing"), "malformed": ("编码格式错误", "malformed"),
+    "not a camera": ("非摄像机编码", "not a camera"),
+    "district mismatch": ("行政区划与所在网格不符", "district mismatch"),
+    "duplicate": ("编码重复", "duplicate"),
+}))
+register_values("device_class", _vocab({
+    "camera": ("摄像机", "camera"), "recorder": ("录像设备", "recorder"),
+    "directory": ("目录/组织", "directory"), "front-end device": ("前端设备", "front-end device"),
+    "peripheral": ("外围设备", "peripheral"), "server": ("平台服务器", "server"),
+    "user": ("用户", "user"), "unknown": ("未知", "unknown"),
+    "missing": ("缺少编码", "missing"), "malformed": ("编码格式错误", "malformed"),
+}))
+register_values("type_name", _vocab({  # GB/T 28181-2016 Appendix D type codes 111-400
+    "DVR": ("数字视频录像机（DVR）", "DVR"), "video server": ("视频服务器", "video server"),
+    "encoder": ("编码器", "encoder"), "decoder": ("解码器", "decoder"),
+    "video switching matrix": ("视频切换矩阵", "video switching matrix"),
+    "audio switching matrix": ("音频切换矩阵", "audio switching matrix"),
+    "alarm controller": ("报警控制器", "alarm controller"),
+    "NVR": ("网络视频录像机（NVR）", "NVR"), "HVR": ("混合硬盘录像机（HVR）", "HVR"),
+    "camera": ("摄像机", "camera"), "IPC": ("网络摄像机（IPC）", "IPC"),
+    "display": ("显示器", "display"), "alarm input device": ("报警输入设备", "alarm input device"),
+    "alarm output device": ("报警输出设备", "alarm output device"),
+    "voice input device": ("语音输入设备", "voice input device"),
+    "voice output device": ("语音输出设备", "voice output device"),
+    "mobile transmission device": ("移动传输设备", "mobile transmission device"),
+    "other peripheral": ("其他外围设备", "other peripheral"),
+    "central SIP server": ("中心信令控制服务器", "central SIP server"),
+    "web application server": ("Web 应用服务器", "web application server"),
+    "media distribution server": ("媒体分发服务器", "media distribution server"),
+    "proxy server": ("代理服务器", "proxy server"),
+    "security server": ("安全服务器", "security server"),
+    "alarm server": ("报警服务器", "alarm server"),
+    "database server": ("数据库服务器", "database server"),
+    "GIS server": ("GIS 服务器", "GIS server"),
+    "management server": ("管理服务器", "management server"),
+    "access gateway": ("接入网关", "access gateway"),
+    "media storage server": ("媒体存储服务器", "media storage server"),
+    "signalling security gateway": ("信令安全路由网关", "signalling security gateway"),
+    "business group": ("业务分组", "business group"),
+    "virtual organisation": ("虚拟组织", "virtual organisation"),
+    "central user": ("中心用户", "central user"), "terminal user": ("终端用户", "terminal user"),
+}))
+register_values("hotspot", _vocab({
+    "hot 99%": ("热点（99% 置信）", "hot 99%"), "hot 95%": ("热点（95% 置信）", "hot 95%"),
+    "hot 90%": ("热点（90% 置信）", "hot 90%"), "not significant": ("不显著", "not significant"),
+    "cold 90%": ("冷点（90% 置信）", "cold 90%"), "cold 95%": ("冷点（95% 置信）", "cold 95%"),
+    "cold 99%": ("冷点（99% 置信）", "cold 99%"),
+}))
+register_values("kind", _vocab({  # grid plan issues (gridmap.validate.ISSUE_KINDS)
+    "invalid": ("几何无效", "invalid"), "empty": ("几何为空", "empty"),
+    "duplicate_id": ("编码重复", "duplicate id"), "multipart": ("多部件网格", "multipart"),
+    "overlap": ("重叠", "overlap"), "gap": ("缝隙", "gap"),
+    "parent": ("跨越上级单元", "crosses its parent"), "island": ("飞地", "island"),
+}))
+register_values("reason", _vocab({  # ingest rejection reasons (gridmap.ingest.REASONS)
+    "missing coordinate": ("缺少坐标", "missing coordinate"),
+    "unparseable coordinate": ("坐标无法解析", "unparseable coordinate"),
+    "out of range": ("坐标超出范围", "out of range"),
+    "outside study area": ("位于研究区外", "outside study area"),
+    "duplicate id": ("编号重复", "duplicate id"),
+    "missing geometry": ("缺少几何", "missing geometry"),
+    "unparseable geometry": ("几何无法解析", "unparseable geometry"),
+    "wrong geometry type": ("几何类型不符", "wrong geometry type"),
+    "malformed line": ("行格式错误", "malformed line"),
+}))

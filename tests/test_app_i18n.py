@@ -26,7 +26,7 @@ import shapely
 from streamlit.testing.v1 import AppTest
 
 from gridmap.density import camera_density
-from gridmap.i18n import label_columns
+from gridmap.i18n import _VALUES, label_columns
 from gridmap.validate import validate_coverage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,12 +61,17 @@ class Seen:
     def __init__(self, keep: tuple[str, ...] = ()) -> None:
         self.keep = keep  # headers exempt from the checks
         self.tables: list[list[str]] = []
+        self.cells: set[str] = set()  # text cells of the tables
         self.metrics: list[str] = []
         self.axes: list[str] = []
 
     def collect(self, at: AppTest) -> None:
         assert not at.exception, at.exception
         self.tables += [[str(c) for c in df.value.columns] for df in at.dataframe]
+        for df in at.dataframe:
+            for col in df.value.columns:
+                if str(col) not in self.keep and df.value[col].dtype == object:
+                    self.cells.update(v for v in df.value[col] if isinstance(v, str))
         self.metrics += [m.label for m in at.metric]
         for chart in at.get("vega_lite_chart"):
             self.axes += _chart_labels(json.loads(chart.proto.spec))
@@ -164,6 +169,11 @@ def test_headers_labels_and_axes_follow_the_language(script, app_page, app_data_
         same = sorted({z for z, e in zip(zh_labels, en_labels, strict=True)
                        if z == e and z not in ALLOW})
         assert not same, f"{script}: {kind}s identical in zh and en: {same}"
+    # the library's own words in cells (urban, met, hot 95%...) are shown in Chinese too
+    english_words = {texts["en"] for vocab in _VALUES.values() for texts in vocab.values()
+                     if texts["en"] != texts["zh"]}
+    left = sorted(zh.cells & english_words)
+    assert not left, f"{script}: library words left in English in zh tables: {left}"
 
 
 def test_the_data_page_keeps_the_uploaded_headers(app_page, app_data_dir, uploads) -> None:

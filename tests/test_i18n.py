@@ -142,3 +142,55 @@ def test_every_column_label_reads_as_its_language():
         labels = [t[lang] for n, t in i18n._COLUMNS.items() if not n.startswith("test_")]
         dupes = sorted({x for x in labels if labels.count(x) > 1})
         assert not dupes, (lang, dupes)
+
+
+def test_label_values_translates_registered_words_only_in_a_copy():
+    df = pd.DataFrame({
+        "zone": ["urban", "rural", "urban"],
+        "status": ["met", "short", "something new"],
+        "name": ["urban", "met", "x"],  # a person's own words: no vocabulary
+    })
+    before = df.copy()
+    zh = i18n.label_values(df, "zh")
+    assert zh["zone"].tolist() == ["城区", "农村", "城区"]
+    assert zh["status"].tolist() == ["达标", "未达标", "something new"]
+    assert zh["name"].tolist() == ["urban", "met", "x"]
+    pd.testing.assert_frame_equal(df, before)
+    assert i18n.label_values(df, "en")["status"].tolist() == ["met", "short", "something new"]
+    kept = i18n.label_values(df, "zh", keep=["zone"])
+    assert kept["zone"].tolist() == ["urban", "rural", "urban"]
+    numbers = pd.DataFrame({"status": [1, 2]})  # not text: left alone
+    assert i18n.label_values(numbers, "zh")["status"].tolist() == [1, 2]
+
+
+def test_register_values_rules_match_register():
+    i18n.register_values("zone", {"urban": {"zh": "城区", "en": "urban"}})  # same again: fine
+    with pytest.raises(GridmapError, match="already registered"):
+        i18n.register_values("zone", {"urban": {"zh": "市区", "en": "urban"}})
+    with pytest.raises(GridmapError, match="lacks"):
+        i18n.register_values("zone", {"suburb": {"zh": "城郊"}})
+
+
+def test_every_library_vocabulary_has_labels():
+    """The words the library writes into result tables all have a Chinese label."""
+    from gridmap.gb28181 import DEVICE_TYPES
+    from gridmap.hotspots import _BIN_LABELS
+    from gridmap.ingest import REASONS
+    from gridmap.schema import LAYERS
+    from gridmap.validate import ISSUE_KINDS
+
+    expect = {
+        "type_name": set(DEVICE_TYPES.values()),
+        "hotspot": set(_BIN_LABELS.values()),
+        "reason": set(REASONS),
+        "kind": set(ISSUE_KINDS),
+        "status": {"met", "short"} | set(LAYERS["cameras"].vocab["status"])
+        | set(LAYERS["incidents"].vocab["status"]),
+        "zone": set(LAYERS["grids"].vocab["zone"]),
+    }
+    for column, words in expect.items():
+        frame = pd.DataFrame({column: sorted(words)})
+        zh = i18n.label_values(frame, "zh")[column]
+        untranslated = sorted(w for w, t in zip(frame[column], zh, strict=True) if w == t)
+        assert not untranslated, (column, untranslated)
+        assert all(re.search(r"[\u4e00-\u9fff]", t) for t in zh), column
