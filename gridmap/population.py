@@ -350,6 +350,9 @@ def _zone_sums(geoms: np.ndarray, values: np.ndarray, transform: Affine) -> np.n
     xy, ring_off, is_hole, zone_ring = _flatten_polygons(np.asarray(geoms, dtype=object))
     if not len(xy):
         return np.zeros(len(geoms))
+    if not np.isfinite(xy).all():
+        raise DataError("some zones have coordinates that are not finite in the raster's CRS; "
+                        "check the zones' CRS (they may be outside the raster CRS's area).")
     uv = np.ascontiguousarray(_to_pixels(xy, transform))
     signs = _ring_signs(uv, ring_off, is_hole)
     return _coverage_sums(uv, ring_off, signs, zone_ring, np.ascontiguousarray(values))

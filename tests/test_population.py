@@ -228,6 +228,8 @@ def test_any_invertible_transform(transform):
 def test_singular_transform_is_an_error():
     with pytest.raises(DataError, match="not invertible"):
         _sums([_poly(_rect(0, 0, 1, 1))], transform=Affine(10, 0, X0, 0, 0, Y0))
+    with pytest.raises(DataError, match="not finite"):
+        _sums([shapely.box(X0, Y0, np.inf, Y0 + 10)])
 
 
 # --- random polygons against the shapely oracle and exactextract ------------------------------
