@@ -325,7 +325,7 @@ def _versions_tab(ws: Workspace, ed: PlanEditor, units, data: DemoData, size: in
             a = v1.selectbox(tr("grids.compare_a", lang), names, key="grids.va")
             b = v2.selectbox(tr("grids.compare_b", lang), names, index=len(names) - 1, key="grids.vb")
             if v3.button(tr("grids.compare", lang), key="grids.do_compare"):
-                table, summary = store.diff_versions(a, b)
+                _, summary = store.diff_versions(a, b)
                 ga = dissolve_plan(units, store.load_version(a).reindex(units.index))
                 gb = dissolve_plan(units, store.load_version(b).reindex(units.index))
                 comp = compare_plans(ga, gb, units=units, fields=[FIELD])
@@ -334,23 +334,31 @@ def _versions_tab(ws: Workspace, ed: PlanEditor, units, data: DemoData, size: in
                 show_table(comp.table, lang)
             if st.button(tr("grids.load", lang), key="grids.do_load"):
                 ed.apply(store.load_version(a).reindex(units.index), f"load {a}")
+    # the files are written when a button is clicked (not on every rerun), from the plan
+    # as it is now
     grids = ed.grids()
-    grids_ll = grids.to_crs(4326)
-    st.download_button(tr("grids.download_grids", lang), grids_ll.to_json(drop_id=True),
-                       file_name="grids.geojson", mime="application/geo+json", key="grids.dl_grids")
-    st.download_button(tr("grids.download_codes", lang), _codes_csv(grids, units, data, ed),
-                       file_name="grid_codes.csv", mime="text/csv", key="grids.dl_codes")
-    table = pd.DataFrame({"unit_id": ed.assignment.index, "grid_id": ed.assignment.to_numpy()})
+    assignment = ed.assignment.copy()
+    st.download_button(tr("grids.download_grids", lang),
+                       lambda: grids.to_crs(4326).to_json(drop_id=True),
+                       file_name="grids.geojson", mime="application/geo+json", key="grids.dl_grids",
+                       on_click="ignore")
+    st.download_button(tr("grids.download_codes", lang),
+                       lambda: _codes_csv(grids, units, data, assignment),
+                       file_name="grid_codes.csv", mime="text/csv", key="grids.dl_codes",
+                       on_click="ignore")
     st.download_button(tr("grids.download_assignment", lang),
-                       table.to_csv(index=False).encode("utf-8-sig"),
-                       file_name="unit_grid.csv", mime="text/csv", key="grids.dl_assign")
+                       lambda: pd.DataFrame({"unit_id": assignment.index,
+                                             "grid_id": assignment.to_numpy()})
+                       .to_csv(index=False).encode("utf-8-sig"),
+                       file_name="unit_grid.csv", mime="text/csv", key="grids.dl_assign",
+                       on_click="ignore")
 
 
-def _codes_csv(grids: gpd.GeoDataFrame, units, data: DemoData, ed: PlanEditor) -> bytes:
+def _codes_csv(grids: gpd.GeoDataFrame, units, data: DemoData, assignment: pd.Series) -> bytes:
     """Codes (GB/T 30428 layout) for the current grids; community from the units' parents."""
     g = grids[["grid_id", "geometry"]].copy()
     if "parent" in units.columns and data.communities is not None:
-        parent = units["parent"].groupby(ed.assignment).agg(lambda s: s.value_counts().index[0])
+        parent = units["parent"].groupby(assignment).agg(lambda s: s.value_counts().index[0])
         comm = data.communities.set_index("community_code")
         g["community_code"] = g["grid_id"].map(parent).astype(str)
         g["street_code"] = g["community_code"].map(comm["street_code"].astype(str).to_dict())

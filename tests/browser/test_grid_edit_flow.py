@@ -79,14 +79,19 @@ def _number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-def _assignment(page) -> pd.DataFrame:
-    """The unit → grid table, downloaded from the Versions tab."""
+def _download(page, button: str, filename: str) -> str:
+    """The text of a file downloaded from the Versions tab (written when clicked)."""
     page.get_by_role("tab", name="Versions & downloads").click()
     with page.expect_download(timeout=TIMEOUT) as info:
-        page.get_by_role("button", name="Download unit → grid table (CSV)").click()
+        page.get_by_role("button", name=button).click()
     download = info.value
-    assert download.suggested_filename == "unit_grid.csv"
-    text = Path(download.path()).read_text(encoding="utf-8-sig")
+    assert download.suggested_filename == filename
+    return Path(download.path()).read_text(encoding="utf-8-sig")
+
+
+def _assignment(page) -> pd.DataFrame:
+    """The unit → grid table, downloaded from the Versions tab."""
+    text = _download(page, "Download unit → grid table (CSV)", "unit_grid.csv")
     return pd.read_csv(io.StringIO(text), dtype=str).set_index("unit_id")["grid_id"]
 
 
@@ -170,6 +175,15 @@ def test_merge_save_compare(offline_page, app_url, app_data, screenshot):
     assert (after[moved] == keep).all()
     assert gone not in set(after)
     assert len(moved) > 0
+    # the grids and their codes are downloaded as the plan is now: one grid fewer
+    plan = gpd.read_file(io.StringIO(_download(page, "Download grids (GeoJSON)",
+                                               "grids.geojson")))
+    assert sorted(plan["grid_id"].astype(str)) == sorted(set(after))
+    assert plan.crs.to_epsg() == 4326
+    codes = pd.read_csv(io.StringIO(_download(page, "Download grid codes (CSV)",
+                                              "grid_codes.csv")), dtype=str)
+    assert sorted(codes["grid_id"]) == sorted(set(after))
+    assert codes["code"].is_unique
 
     _save_version(page, "merged")
     screenshot(page, "grid-edit-4-saved-merged")
