@@ -104,6 +104,8 @@ def incident_status(incidents: pd.DataFrame) -> pd.Series:
                 f"{INCIDENT_STATUSES}; map them with read_layer or fix the file."
             )
         s = pd.Series(clean.array.take(codes, allow_fill=True), index=incidents.index)
+        if not s.isna().any():
+            return s
         if "closed_at" in incidents.columns:
             closed_at = pd.to_datetime(incidents["closed_at"], errors="coerce")
             s = s.fillna(pd.Series(np.where(closed_at.notna(), "closed", "reported"),
@@ -222,7 +224,8 @@ def _unit_table(cases: pd.DataFrame) -> pd.DataFrame:
     n = np.bincount(codes, minlength=nu)
     table = pd.DataFrame({"n": n}, index=pd.Index(units, name="unit"))
     # statuses are validated by incident_status, so every case has one of the four
-    status = pd.Categorical(cases["status"], categories=INCIDENT_STATUSES).codes
+    status_code, statuses = pd.factorize(cases["status"])
+    status = np.array([INCIDENT_STATUSES.index(s) for s in statuses], dtype=np.intp)[status_code]
     by_status = np.bincount(codes * len(INCIDENT_STATUSES) + status,
                             minlength=nu * len(INCIDENT_STATUSES))
     by_status = by_status.reshape(nu, len(INCIDENT_STATUSES))
