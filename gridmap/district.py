@@ -822,32 +822,8 @@ _ZERO, _SUPPRESSED = "#f7f7f7", "#bdbdbd"
 _RAMP = ("#fee8c8", "#fdbb84", "#fc8d59", "#e34a33", "#b30000")
 
 
-_CJK_FILE_HINTS = ("wqy", "notosanscjk", "notoserifcjk", "sourcehan", "droidsansfallback")
-
-
-def _ensure_cjk_font() -> str | None:
-    """Name of a CJK font matplotlib can use, registering an installed one if needed.
-
-    matplotlib keeps a font cache; a font installed after the cache was built
-    (e.g. ``fonts-wqy-microhei`` installed by the run script) is not in it, so
-    the system font folders are searched and such files added for this process.
-    """
-    font = cjk_font()
-    if font is not None:
-        return font
-    from matplotlib import font_manager
-
-    for path in font_manager.findSystemFonts():
-        if any(h in Path(path).name.lower().replace("-", "") for h in _CJK_FILE_HINTS):
-            try:
-                font_manager.fontManager.addfont(path)
-            except (OSError, RuntimeError):  # an unreadable font file: try the next one
-                continue
-    return cjk_font()
-
-
 def _rc() -> dict:
-    font = _ensure_cjk_font()
+    font = cjk_font()
     return {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
             "axes.unicode_minus": False}
 

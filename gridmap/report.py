@@ -33,12 +33,33 @@ _CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "N
               "Source Han Sans SC", "SimHei", "Microsoft YaHei", "PingFang SC")
 
 
+_CJK_FILE_HINTS = ("wqy", "notosanscjk", "notoserifcjk", "sourcehan", "droidsansfallback")
+
+
 def cjk_font() -> str | None:
-    """Return the name of an installed font that can draw Chinese, or None."""
+    """Return the name of an installed font that can draw Chinese, or None.
+
+    matplotlib keeps a font cache; a font installed after the cache was built
+    (e.g. ``fonts-wqy-microhei`` installed by the run script) is not in it, so
+    when none is known the system font folders are searched and such files are
+    added for this process.
+    """
     from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((n for n in _CJK_FONTS if n in names), None)
+    def known() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((n for n in _CJK_FONTS if n in names), None)
+
+    font = known()
+    if font is not None:
+        return font
+    for path in font_manager.findSystemFonts():
+        if any(h in Path(path).name.lower().replace("-", "") for h in _CJK_FILE_HINTS):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError):  # an unreadable font file: try the next one
+                continue
+    return known()
 
 
 @dataclass

@@ -47,3 +47,24 @@ def test_long_tables_continue_on_new_pages():
     pdf = r.to_pdf()
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert pages == 1 + 3  # title page + ceil(100 / 38)
+
+
+def test_chinese_pdf_draws_with_an_embedded_cjk_font():
+    """The Chinese text is drawn with a CJK font embedded in the PDF, not as missing glyphs.
+
+    ``./run test`` installs ``fonts-wqy-microhei``; matplotlib's font cache may
+    predate it, which ``cjk_font`` handles by registering the system file.
+    """
+    import re
+
+    from gridmap.report import cjk_font
+
+    font = cjk_font()
+    assert font is not None, "no CJK font installed: apt-get install fonts-wqy-microhei"
+    r = Report("区县报告")
+    r.add_table("排名", pd.DataFrame({"街道": ["南湖街道", "新嘉街道"], "得分": [1.5, 2.25]}))
+    pdf = r.to_pdf()
+    embedded = {name.split(b"+")[-1].decode() for name in
+                re.findall(rb"/BaseFont /([A-Za-z0-9+\-]+)", pdf)}
+    assert font.replace(" ", "") in embedded, embedded
+    assert not r.warnings
