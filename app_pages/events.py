@@ -2,9 +2,11 @@
 
 Pick a street to see its communities, then a community to see its grids. Every
 level shows the ranked table (counts by status, closure rate, median and p90
-hours to close, overdue cases against the deadline), the weekly or monthly
-trend and a map of the grids coloured by one metric. Counts of 1 to k − 1 are
-suppressed in what is shown and downloaded.
+hours to close, overdue cases against the deadline — by default each
+incident's own time limit ``time_limit_h`` when the data has one), the weekly or
+monthly trend and a map of the grids coloured by one metric. Counts of 1 to
+k − 1 are suppressed in what is shown and downloaded. Table headers are shown in
+the workspace language; the downloads keep the library's column names.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import io
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -26,7 +29,8 @@ from app_pages._workspace import (
     require,
 )
 from gridmap import GridmapError
-from gridmap.events import ClosedLoop, closed_loop, closed_loop_trend
+from gridmap.assign import assign_points
+from gridmap.events import DEFAULT_TIME_LIMIT, OUTSIDE, ClosedLoop, closed_loop, closed_loop_trend
 from gridmap.export import neutralise_formulas
 from gridmap.i18n import register, tr
 from gridmap.privacy import suppress_small_counts
@@ -38,6 +42,8 @@ from layers.grids import boundary_layer
 register({
     "events.title": {"zh": "事件闭环管理", "en": "Closed-loop incident handling"},
     "events.deadline": {"zh": "办结时限", "en": "Deadline"},
+    "events.deadline.own": {"zh": "各事件自身时限（time_limit_h，缺失者当日）",
+                            "en": "Each incident's own limit (time_limit_h; same day if missing)"},
     "events.deadline.same-day": {"zh": "日清日结（当日）", "en": "Same day (日清日结)"},
     "events.deadline.24h": {"zh": "24 小时", "en": "24 hours"},
     "events.deadline.48h": {"zh": "48 小时", "en": "48 hours"},
@@ -61,30 +67,104 @@ register({
     "events.downloads": {"zh": "下载", "en": "Downloads"},
     "events.outside": {"zh": "{n} 件事件不在任何网格内（单独列出）",
                        "en": "{n} incidents lie outside every grid (listed separately)"},
+    "events.outside_unit": {"zh": "（不在任何网格内）", "en": "(outside every grid)"},
+    # table headers and chart series (the downloads keep the library's column names)
+    "events.col.rank": {"zh": "排名", "en": "Rank"},
+    "events.col.unit.street": {"zh": "街道代码", "en": "Street code"},
+    "events.col.unit.community": {"zh": "社区代码", "en": "Community code"},
+    "events.col.unit.grid": {"zh": "网格编号", "en": "Grid ID"},
+    "events.col.name": {"zh": "名称", "en": "Name"},
+    "events.col.score": {"zh": "考核得分", "en": "Score"},
+    "events.col.n": {"zh": "事件数", "en": "Cases"},
+    "events.col.reported": {"zh": "已上报", "en": "Reported"},
+    "events.col.dispatched": {"zh": "已派遣", "en": "Dispatched"},
+    "events.col.handled": {"zh": "已处置", "en": "Handled"},
+    "events.col.closed": {"zh": "已结案", "en": "Closed"},
+    "events.col.closure_rate": {"zh": "结案率", "en": "Closure rate"},
+    "events.col.on_time_rate": {"zh": "按时办结率", "en": "On-time rate"},
+    "events.col.median_hours": {"zh": "办结时长中位数（时）", "en": "Median hours to close"},
+    "events.col.p90_hours": {"zh": "办结时长 P90（时）", "en": "90th percentile hours"},
+    "events.col.overdue": {"zh": "超期", "en": "Overdue"},
+    "events.col.closed_late": {"zh": "超期办结", "en": "Closed late"},
+    "events.col.open_overdue": {"zh": "未结超期", "en": "Open past deadline"},
+    "events.col.bad_times": {"zh": "结案早于上报", "en": "Closed before reported"},
+    "events.col.closed_no_time": {"zh": "结案无时间", "en": "Closed, no time"},
+    "events.col.speed": {"zh": "速度分（0–1）", "en": "Speed (0–1)"},
+    "events.col.suppressed": {"zh": "含隐去的小数", "en": "Small counts hidden"},
+    "events.trend.reported": {"zh": "上报数", "en": "Reported"},
+    "events.trend.closed": {"zh": "其中已结案", "en": "Of which closed"},
 })
 
+# shown columns, in order (a table's other columns are not shown)
+_SHOWN = ("rank", "unit", "name", "score", "n", *INCIDENT_STATUSES, "closure_rate",
+          "on_time_rate", "median_hours", "p90_hours", "overdue", "closed_late",
+          "open_overdue", "bad_times", "closed_no_time", "speed", "suppressed")
+_PERCENT = ("closure_rate", "on_time_rate")
+
 _DEADLINES = ("same-day", "24h", "48h", "72h")
+_OWN = "own"  # each incident's own time limit (DEFAULT_TIME_LIMIT column)
 _ALL = "__all__"
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _grid_of_incidents(_data: DemoData, data_key: str) -> np.ndarray:
+    """Position in the grids of each incident's grid (-1: outside every grid)."""
+    return assign_points(_data.incidents, _data.grids).index
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def loop_for(_data: DemoData, data_key: str, level: str, street: str, community: str,
              deadline: str) -> ClosedLoop:
-    """Closed-loop metrics at ``level`` for the grids of the chosen street/community."""
+    """Closed-loop metrics at ``level`` for the grids of the chosen street/community.
+
+    ``deadline`` is one of ``_DEADLINES`` (every case against it) or ``_OWN``.
+    Open cases are judged at the latest time in the whole data, whatever the area.
+    """
     grids = _data.grids
     keep = pd.Series(True, index=grids.index)
     if street != _ALL and "street_code" in grids:
         keep &= grids["street_code"].astype(str) == street
     if community != _ALL and "community_code" in grids:
         keep &= grids["community_code"].astype(str) == community
-    sub = grids[keep.to_numpy()]
+    keep = keep.to_numpy()
+    sub = grids[keep]
     inc = _data.incidents
     if not keep.all():
         # incidents of the chosen area: those whose grid is one of its grids
-        full = closed_loop(inc, grids, by="grid", deadline=deadline)
-        ids = set(sub["grid_id"].astype(str)) if "grid_id" in sub else set()
-        inc = inc[full.cases["grid"].astype(str).isin(ids).to_numpy()]
-    return closed_loop(inc, sub, by=level, deadline=deadline)
+        inc = inc[np.isin(_grid_of_incidents(_data, data_key), np.flatnonzero(keep))]
+    own = deadline == _OWN
+    return closed_loop(inc, sub, by=level, deadline="same-day" if own else deadline,
+                       time_limit="auto" if own else None, now=_latest(_data, data_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _latest(_data: DemoData, data_key: str) -> pd.Timestamp | None:
+    """The latest report or closure time in the data (open cases are judged then);
+    ``None`` when no time is readable (closed_loop then says so)."""
+    inc = _data.incidents
+    times = [pd.to_datetime(inc[c], errors="coerce").max() for c in ("reported_at", "closed_at")
+             if c in inc.columns]
+    times = [t for t in times if pd.notna(t)]
+    return max(times) if times else None
+
+
+def _shown_table(published: pd.DataFrame, level: str, lang: str) -> tuple[pd.DataFrame, dict]:
+    """The ranking with headers in ``lang`` (and its column formats), for display only."""
+    cols = [c for c in _SHOWN if c in published.columns]
+    shown = published[cols].copy()
+    shown["unit"] = shown["unit"].astype(str).replace({OUTSIDE: tr("events.outside_unit", lang)})
+    headers = {c: tr("events.col.unit." + level if c == "unit" else f"events.col.{c}", lang)
+               for c in cols}
+    config = {headers[c]: st.column_config.NumberColumn(format="percent")
+              for c in _PERCENT if c in headers}
+    return shown.rename(columns=headers), config
+
+
+def _published_trend(res: ClosedLoop, freq: str, k: int, units: list[str] | None) -> pd.DataFrame:
+    """The trend with counts of 1 to k − 1 (and the rates and times they reveal) blanked."""
+    trend = closed_loop_trend(res, freq=freq, units=units)
+    return suppress_small_counts(trend, ["reported", "closed"], k=k, flag=None, dependent={
+        "closure_rate": "closed", "median_hours": "closed", "on_time_rate": "reported"})
 
 
 def _names(data: DemoData, level: str) -> dict:
@@ -113,7 +193,8 @@ def main() -> None:
         return
     grids = data.grids
     c1, c2, c3, c4 = st.columns(4)
-    deadline = c1.selectbox(tr("events.deadline", lang), _DEADLINES,
+    deadlines = ((_OWN,) if DEFAULT_TIME_LIMIT in data.incidents.columns else ()) + _DEADLINES
+    deadline = c1.selectbox(tr("events.deadline", lang), deadlines,
                             format_func=lambda d: tr(f"events.deadline.{d}", lang),
                             key="events.deadline")
     streets = sorted(grids["street_code"].dropna().astype(str).unique()) \
@@ -146,7 +227,7 @@ def main() -> None:
         return
 
     table = res.table.copy()
-    inside = table[table["unit"] != "(outside every grid)"]
+    inside = table[table["unit"] != OUTSIDE]
     m1, m2, m3, m4 = st.columns(4)
     n = int(inside["n"].sum())
     closed = int(inside["closed"].sum())
@@ -154,31 +235,35 @@ def main() -> None:
     m2.metric(tr("events.closure", lang), f"{closed / n:.1%}" if n else "–")
     m3.metric(tr("events.overdue", lang), f"{int(inside['overdue'].sum()):,}")
     cases = res.cases
-    med = cases.loc[cases["unit"] != "(outside every grid)", "hours"].median()
+    med = cases.loc[cases["unit"] != OUTSIDE, "hours"].median()
     m4.metric(tr("events.median", lang), f"{med:.1f}" if pd.notna(med) else "–")
     st.caption(tr("events.now", lang, now=f"{res.now:%Y-%m-%d %H:%M}"))
     names = _names(data, level)
     if names and "name" not in table:
         table.insert(1, "name", table["unit"].map(lambda u: names.get(u, u)))
     counts = ["n", *INCIDENT_STATUSES, "overdue", "closed_late", "open_overdue"]
-    rates = dict.fromkeys(("closure_rate", "on_time_rate", "median_hours", "p90_hours",
-                           "score"), "n")
+    # a rate or time of few closed cases reveals them: blank it with the closed count
+    rates = {"closure_rate": "closed", "median_hours": "closed", "p90_hours": "closed",
+             "on_time_rate": "n", "score": "n"}
     published = suppress_small_counts(table, counts, k=k, dependent=rates)
     st.subheader(tr(f"events.level.{level}", lang))
-    st.dataframe(published, hide_index=True, width="stretch",
-                 column_config={"closure_rate": st.column_config.NumberColumn(format="percent"),
-                                "on_time_rate": st.column_config.NumberColumn(format="percent")})
-    outside = table[table["unit"] == "(outside every grid)"]
+    view, config = _shown_table(published, level, lang)
+    st.dataframe(view, hide_index=True, width="stretch", column_config=config)
+    outside = table[table["unit"] == OUTSIDE]
     if len(outside):
         st.caption(tr("events.outside", lang, n=int(outside["n"].iloc[0])))
 
     freq = st.radio(tr("events.trend", lang), ["week", "month"], horizontal=True,
                     format_func=lambda f: tr(f"events.trend.{f}", lang), key="events.freq")
-    trend = closed_loop_trend(res, freq=freq, units=[])
-    overall = trend[trend["unit"] == "(all)"].set_index("period")
+    overall = _published_trend(res, freq, k, units=[]).set_index("period")
     t1, t2 = st.columns(2)
-    t1.line_chart(overall[["reported", "closed"]])
-    t2.line_chart(overall[["closure_rate", "on_time_rate"]])
+    series = {"reported": tr("events.trend.reported", lang),
+              "closed": tr("events.trend.closed", lang),
+              "closure_rate": tr("events.col.closure_rate", lang),
+              "on_time_rate": tr("events.col.on_time_rate", lang)}
+    overall = overall.rename(columns=series).rename_axis(tr("events.trend", lang))
+    t1.line_chart(overall[[series["reported"], series["closed"]]])
+    t2.line_chart(overall[[series["closure_rate"], series["on_time_rate"]]])
 
     metric = st.radio(tr("events.metric", lang), METRICS, horizontal=True,
                       format_func=lambda mtr: tr(f"eventslayer.{mtr}", lang),
@@ -206,9 +291,14 @@ def main() -> None:
     d1, d2 = st.columns(2)
     with d1:
         download_table(published, f"closed_loop_{level}.csv", lang, "events.dl.csv", label="CSV")
-    d2.download_button("Excel", _excel({"ranking": published, "trend": trend}),
-                       file_name=f"closed_loop_{level}.xlsx", key="events.dl.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    ranking = published.copy()
+    # built when clicked: the ranking and every unit's trend, library column names
+    with d2:
+        st.download_button(
+            "Excel",
+            lambda: _excel({"ranking": ranking, "trend": _published_trend(res, freq, k, None)}),
+            file_name=f"closed_loop_{level}.xlsx", key="events.dl.xlsx", on_click="ignore",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 main()
