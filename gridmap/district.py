@@ -21,7 +21,8 @@ Key figures (:meth:`District.figures`)
   with the change in %;
 * **closure rate** (closed / all incidents) and **overdue** incidents (closed
   after their deadline or still open past it, :func:`gridmap.events.closed_loop`,
-  default deadline same-day 日清日结), over the whole period in the data;
+  default deadline same-day 日清日结, or each incident's own ``time_limit_h`` hours
+  when the incidents have that column), over the whole period in the data;
 * incidents and cameras **outside every grid**: counted in the district totals
   and listed, never dropped.
 
@@ -87,6 +88,7 @@ __all__ = [
     "KeyFigures",
     "MonthChange",
     "data_sources",
+    "deadline_text",
     "district_report",
     "grid_workers",
     "latest_full_month",
@@ -131,6 +133,10 @@ register({
               "deadline: {deadline}",
     },
     "district.deadline.same-day": {"zh": "日清日结", "en": "same day (日清日结)"},
+    "district.deadline.own": {
+        "zh": "各事件自身时限（{column} 列，小时；缺失时为{deadline}）",
+        "en": "each incident's own time limit (column {column}, hours; {deadline} where missing)",
+    },
     "district.sec.summary": {"zh": "概要", "en": "Summary"},
     "district.continued": {"zh": "（续）", "en": " (continued)"},
     "district.sec.figures": {"zh": "关键指标", "en": "Key figures"},
@@ -417,6 +423,7 @@ class KeyFigures:
     deadline: str
     now: pd.Timestamp | None
     notes: list[str] = field(default_factory=list)
+    time_limit: str | None = None  # column of per-incident limits used, if any
 
     @property
     def grids_met_share(self) -> float:
@@ -488,6 +495,11 @@ class District:
         incidents per 1,000 residents out of the ranking.
     deadline
         Deadline rule of :func:`gridmap.events.closed_loop` (default same-day).
+    time_limit
+        Per-incident time limits of :func:`gridmap.events.closed_loop`:
+        ``"auto"`` (default) uses the ``time_limit_h`` column (hours) when the
+        incidents have it, ``deadline`` where a limit is missing; a column
+        name; or ``None`` to judge every case by ``deadline``.
     targets
         Density targets per zone (default :data:`gridmap.density.DEFAULT_TARGETS`).
     workers
@@ -503,6 +515,7 @@ class District:
     communities: gpd.GeoDataFrame | None = None
     population: Any = None
     deadline: str = "same-day"
+    time_limit: str | None = "auto"
     targets: Mapping[str, float] | None = None
     workers: str = "workers"
 
@@ -535,7 +548,8 @@ class District:
         if len(self.incidents) == 0:
             return None
         by = "street" if "street_code" in self.grids.columns else "grid"
-        return closed_loop(self.incidents, self.grids, by=by, deadline=self.deadline)
+        return closed_loop(self.incidents, self.grids, by=by, deadline=self.deadline,
+                           time_limit=self.time_limit)
 
     @cached_property
     def grid_population(self) -> np.ndarray | None:
@@ -626,6 +640,7 @@ class District:
             deadline=str(self.deadline),
             now=now,
             notes=notes,
+            time_limit=loop.time_limit if loop is not None else None,
         )
 
     # -- tables --------------------------------------------------------------
@@ -1058,6 +1073,15 @@ def _district_name(d: District, name: str | None, lang: str) -> str:
     return tr("district.report.district", lang)
 
 
+def deadline_text(figures: KeyFigures, lang: str) -> str:
+    """How overdue was judged, in ``lang``: the deadline, or the per-incident limits used."""
+    base = (tr("district.deadline.same-day", lang) if figures.deadline == "same-day"
+            else figures.deadline)
+    if figures.time_limit:
+        return tr("district.deadline.own", lang, column=figures.time_limit, deadline=base)
+    return base
+
+
 def district_report(
     district: District,
     *,
@@ -1103,8 +1127,7 @@ def district_report(
     figs = district.figures(month=month)
     mc = figs.month
     dash = "–"
-    deadline = (tr("district.deadline.same-day", lang) if figs.deadline == "same-day"
-                else figs.deadline)
+    deadline = deadline_text(figs, lang)
     title = tr("district.report.title", lang, name=_district_name(district, name, lang))
     subtitle = tr("district.report.subtitle", lang,
                   month=str(mc.month) if mc else dash, previous=str(mc.previous) if mc else dash,

@@ -33,6 +33,7 @@ from gridmap.district import (
     DEFAULT_RANK_WEIGHTS,
     District,
     data_sources,
+    deadline_text,
     district_report,
     grid_workers,
     latest_full_month,
@@ -142,6 +143,24 @@ def test_key_figures_match_hand_counts():
     assert (str(m.month), str(m.previous), m.n, m.n_previous) == ("2025-03", "2025-02", 7, 2)
     assert m.change_pct == pytest.approx(250.0)
     assert m.full
+
+
+def test_key_figures_follow_each_incidents_own_time_limit():
+    inc = _incidents()
+    # e2 (closed after 23 h) gets 48 h: on time; e3 (closed after 1 h) gets 0.5 h: late;
+    # e4 (open for 397.5 h at "now") gets 720 h: not overdue; the rest keep the same day
+    inc["time_limit_h"] = inc["incident_id"].map({"e2": 48.0, "e3": 0.5, "e4": 720.0})
+    d = District(_grids(), _cameras(), inc, streets=_streets(), targets=TARGETS)
+    f = d.figures()
+    assert f.time_limit == "time_limit_h"
+    assert (f.overdue, f.open_overdue) == (2, 1)  # e3 late; e7 open past its day
+    assert "time_limit_h" in deadline_text(f, "en")
+    assert "time_limit_h" in deadline_text(f, "zh")
+    same_day = District(_grids(), _cameras(), inc, streets=_streets(), targets=TARGETS,
+                        time_limit=None).figures()
+    assert same_day.time_limit is None
+    assert (same_day.overdue, same_day.open_overdue) == (3, 2)  # as without the column
+    assert deadline_text(same_day, "en") == "same day (日清日结)"
 
 
 def test_key_figures_table_is_bilingual():

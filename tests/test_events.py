@@ -386,3 +386,25 @@ def test_trend_keeps_the_units_asked_for_in_order():
     tr = events.closed_loop_trend(res, units=["C", "A", "nowhere"])
     assert list(dict.fromkeys(tr["unit"])) == ["(all)", "C", "A"]
     assert tr.loc[tr.unit == "C", "reported"].sum() == 2
+
+
+@pytest.mark.parametrize("flag", ["auto", "none"])
+def test_cli_time_limit_flag_matches_the_library(demo_small, tmp_path, flag):
+    from gridmap.cli import main
+    from gridmap.ingest import read_layer
+
+    out = tmp_path / "ev.csv"
+    code = main(["events", "--incidents", str(demo_small / "incidents.parquet"),
+                 "--grids", str(demo_small / "grids.gpkg"), "--by", "street",
+                 "--time-limit", flag, "--min-count", "0", "--out", str(out)])
+    assert code in (0, 1)
+    got = pd.read_csv(out, dtype={"unit": str})
+    inc = read_layer(demo_small / "incidents.parquet", kind="incidents").data
+    grids = gpd.read_file(demo_small / "grids.gpkg", layer="grids")
+    want = events.closed_loop(inc, grids, by="street",
+                              time_limit=None if flag == "none" else flag).table
+    assert "time_limit_h" in inc.columns
+    merged = want.astype({"unit": str}).merge(got, on="unit", suffixes=("", "_cli"))
+    assert len(merged) == len(want)
+    assert (merged["overdue"] == merged["overdue_cli"]).all()
+    assert (merged["n"] == merged["n_cli"]).all()

@@ -38,6 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="unit of the table (default grid)")
     p.add_argument("--deadline", default="same-day", metavar="D",
                    help="same-day (default) or a duration such as 24h, 48h, 3d")
+    p.add_argument("--time-limit", default="auto", metavar="COL",
+                   help="column of per-incident time limits in hours (default: time_limit_h "
+                        "when present; --deadline where a limit is missing); 'none' applies "
+                        "--deadline to every case")
     p.add_argument("--now", metavar="TIME",
                    help="judge open cases at this time (default: the latest time in the data)")
     p.add_argument("--trend", choices=("week", "month"),
@@ -60,13 +64,15 @@ def run(args: argparse.Namespace) -> int:
     incidents = read_cameras(args.incidents, coords=args.coords, what="incidents")
     try:
         res = closed_loop(incidents, grids, by=args.by, grid_id=args.grid_id,
-                          deadline=args.deadline, now=args.now)
+                          deadline=args.deadline, now=args.now,
+                          time_limit=None if args.time_limit == "none" else args.time_limit)
     except ValueError as exc:
         if isinstance(exc, DataError):
             raise
         raise DataError(str(exc)) from exc
     table = res.table
-    print(f"deadline {res.deadline}; open cases judged at {res.now:%Y-%m-%d %H:%M}")
+    limits = f"each incident's {res.time_limit} (hours), else " if res.time_limit else ""
+    print(f"deadline {limits}{res.deadline}; open cases judged at {res.now:%Y-%m-%d %H:%M}")
     show_table(table, limit=40, title=f"\nClosed loop by {res.by} ({len(table)} rows, ranked)")
     counts = ["n", *INCIDENT_STATUSES, "overdue", "closed_late", "open_overdue"]
     rates = dict.fromkeys(("closure_rate", "on_time_rate", "median_hours", "p90_hours",

@@ -43,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(default: the latest full month in the data)")
     p.add_argument("--deadline", default="same-day", metavar="D",
                    help="deadline of an incident: same-day (default) or a duration such as 24h")
+    p.add_argument("--time-limit", default="auto", metavar="COL",
+                   help="column of per-incident time limits in hours (default: time_limit_h "
+                        "when present; --deadline where a limit is missing); 'none' applies "
+                        "--deadline to every case")
     p.add_argument("--min-count", type=int, default=5, metavar="K",
                    help="privacy: do not publish incident counts of 1..K-1 (default 5)")
     p.add_argument("--name", help="district name in the title (default: from meta.json, "
@@ -105,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
     district_meta = meta.get("district")
     name = args.name or (district_meta.get("name") if isinstance(district_meta, dict) else None)
     d = District(grids, cameras, incidents, streets=streets, communities=communities,
-                 population=population, deadline=args.deadline)
+                 population=population, deadline=args.deadline,
+                 time_limit=None if args.time_limit == "none" else args.time_limit)
     report = district_report(d, lang=args.lang, month=args.month, k=args.min_count,
                              sources=data_sources(folder, lang=args.lang),
                              synthetic=bool(meta.get("synthetic")), name=name)
