@@ -41,8 +41,14 @@ Coverage per grid
 a metric CRS, tile by tile, counting how many views see each cell centre;
 each grid's ``covered_pct`` is the share of its cells seen by at least one
 view and ``overlap_pct`` by at least two. Blind spots are the connected
-unseen parts of a grid of at least ``min_blind_m2``. Incidents are checked
-exactly against the view polygons, and roads are sampled every ``cell_m``.
+unseen parts of a grid (4-connected cells) of at least ``min_blind_m2``,
+outlined along cell edges and simplified by half a cell (each ring starts at
+its lowest-left corner, so the outline does not depend on tiling). Incidents
+(and roads, sampled every ``cell_m``) are checked exactly against the view
+polygons: a second raster marks the cells a view certainly covers whole or
+certainly misses (half a cell diagonal clear of every edge), and only the
+points in the other cells go to the exact shapely test, so the answer is the
+exact one.
 Planned cameras are left out (they are not built yet), and so are rows whose
 GB/T 28181 id says they are not camera channels (recorders, servers).
 """
@@ -51,19 +57,21 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from numba import njit
+from pyproj import CRS, Transformer
 
 from ._errors import DataError, SchemaError
 from ._scanline import polygon_rows, row_crossings
 from ._validate import require_crs
-from .assign import _ragged, assign_points, pick_grid_id
+from .assign import _ragged, _xy_of_points, assign_points, pick_grid_id
 from .crs import metric_crs
 from .gb28181 import parse_ids
 from .osm import parse_direction
@@ -444,6 +452,376 @@ def _tally(label: np.ndarray, count: np.ndarray, total: np.ndarray, covered: np.
                     overlap[g] += 1
 
 
+@njit(cache=True, nogil=True)
+def _burn_state(state: np.ndarray, x0: float, y1: float, cs: float, vx: np.ndarray,
+                vy: np.ndarray, vr: np.ndarray, r_in: np.ndarray, saz: np.ndarray,
+                caz: np.ndarray, chalf: np.ndarray, u1x: np.ndarray, u1y: np.ndarray,
+                u2x: np.ndarray, u2y: np.ndarray, disc: np.ndarray, wide: np.ndarray,
+                margin: float) -> None:
+    """Mark cells a sector/disc may touch (bit 1) or certainly covers whole (bit 2).
+
+    A cell centre within ``margin`` (half the cell diagonal and a little) of the
+    view's outer shape (radius ``vr``) may touch the view polygon; one at least
+    ``margin`` inside its inner shape (radius ``r_in``, inside both edges of the
+    wedge) has the whole cell inside the view polygon.
+    """
+    ny, nx = state.shape
+    m2 = margin * margin
+    for i in range(len(vx)):
+        ro = vr[i] + margin
+        ro2 = ro * ro
+        si = r_in[i] - margin
+        si2 = si * si if si > 0.0 else -1.0
+        r_lo = max(int(np.floor((y1 - (vy[i] + ro)) / cs - 0.5)), 0)
+        r_hi = min(int(np.ceil((y1 - (vy[i] - ro)) / cs - 0.5)), ny - 1)
+        for row in range(r_lo, r_hi + 1):
+            dy = y1 - (row + 0.5) * cs - vy[i]
+            if dy * dy > ro2:
+                continue
+            half = math.sqrt(ro2 - dy * dy)
+            ca = max(int(np.floor((vx[i] - half - x0) / cs - 0.5)), 0)
+            cb = min(int(np.ceil((vx[i] + half - x0) / cs - 0.5)), nx - 1)
+            for col in range(ca, cb + 1):
+                dx = x0 + (col + 0.5) * cs - vx[i]
+                d2 = dx * dx + dy * dy
+                if d2 > ro2:
+                    continue
+                if disc[i]:
+                    s = 3 if d2 <= si2 else 1
+                else:
+                    if dx * saz[i] + dy * caz[i] < math.sqrt(d2) * chalf[i]:
+                        # outside the wedge: only cells near one of its edges may touch it
+                        t = min(max(dx * u1x[i] + dy * u1y[i], 0.0), vr[i])
+                        ex = dx - t * u1x[i]
+                        ey = dy - t * u1y[i]
+                        if ex * ex + ey * ey > m2:
+                            t = min(max(dx * u2x[i] + dy * u2y[i], 0.0), vr[i])
+                            ex = dx - t * u2x[i]
+                            ey = dy - t * u2y[i]
+                            if ex * ex + ey * ey > m2:
+                                continue
+                    s = 1
+                    if d2 <= si2:
+                        c1 = u1y[i] * dx - u1x[i] * dy  # distance inside the first edge
+                        c2 = u2x[i] * dy - u2y[i] * dx  # distance inside the last edge
+                        if wide[i]:
+                            if c1 >= margin or c2 >= margin:
+                                s = 3
+                        elif c1 >= margin and c2 >= margin:
+                            s = 3
+                state[row, col] |= s
+
+
+@njit(cache=True, nogil=True)
+def _burn_boxes(state: np.ndarray, x0: float, y1: float, cs: float, bounds: np.ndarray,
+                which: np.ndarray, margin: float) -> None:
+    """Mark cells whose centre is within ``margin`` of a polygon's bounding box (bit 1)."""
+    ny, nx = state.shape
+    for k in which:
+        ca = max(int(np.ceil((bounds[k, 0] - margin - x0) / cs - 0.5)), 0)
+        cb = min(int(np.floor((bounds[k, 2] + margin - x0) / cs - 0.5)), nx - 1)
+        ra = max(int(np.ceil((y1 - bounds[k, 3] - margin) / cs - 0.5)), 0)
+        rb = min(int(np.floor((y1 - bounds[k, 1] + margin) / cs - 0.5)), ny - 1)
+        for row in range(ra, rb + 1):
+            for col in range(ca, cb + 1):
+                state[row, col] |= 1
+
+
+@njit(cache=True, nogil=True)
+def _read_state(state: np.ndarray, rows: np.ndarray, cols: np.ndarray, which: np.ndarray,
+                known: np.ndarray) -> None:
+    """``known[which] =`` 1 (certainly seen), 0 (certainly unseen) or -1 (test exactly)."""
+    for k in range(len(rows)):
+        s = state[rows[k], cols[k]]
+        known[which[k]] = 1 if s & 2 else (0 if s == 0 else -1)
+
+
+@njit(cache=True, nogil=True)
+def _grown(a: np.ndarray, cap: int) -> np.ndarray:
+    out = np.empty(cap, dtype=np.int64)
+    out[:len(a)] = a
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _find(parent: np.ndarray, i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@njit(cache=True, nogil=True)
+def _row_runs(label: np.ndarray, count: np.ndarray, r: int, n: int, rrow: np.ndarray,
+              ra: np.ndarray, rb: np.ndarray, rkey: np.ndarray, parent: np.ndarray) -> int:
+    """Append the runs of unseen cells of one grid in row ``r``; return the run count."""
+    nx = label.shape[1]
+    c = 0
+    while c < nx:
+        g = label[r, c]
+        if g < 0 or count[r, c] != 0:
+            c += 1
+            continue
+        a = c
+        c += 1
+        while c < nx and label[r, c] == g and count[r, c] == 0:
+            c += 1
+        rrow[n] = r
+        ra[n] = a
+        rb[n] = c - 1
+        rkey[n] = g
+        parent[n] = n
+        n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _unseen_runs(label: np.ndarray, count: np.ndarray) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Runs of unseen cells of one grid in each row, and their 4-connected component.
+
+    Returns the row, first and last column, grid label and component of every
+    run (row-major order; a component's first run comes first) and the number
+    of components.
+    """
+    ny, nx = label.shape
+    cap = 1 << 14
+    rrow = np.empty(cap, dtype=np.int64)
+    ra = np.empty(cap, dtype=np.int64)
+    rb = np.empty(cap, dtype=np.int64)
+    rkey = np.empty(cap, dtype=np.int64)
+    parent = np.empty(cap, dtype=np.int64)
+    n = 0
+    prev = 0
+    for r in range(ny):
+        if n + nx > cap:  # room for a whole row (growing here keeps the cell loop fast)
+            cap = 2 * (n + nx)
+            rrow, ra, rb = _grown(rrow, cap), _grown(ra, cap), _grown(rb, cap)
+            rkey, parent = _grown(rkey, cap), _grown(parent, cap)
+        cur = n
+        n = _row_runs(label, count, r, n, rrow, ra, rb, rkey, parent)
+        # join with the overlapping runs of the row above (same grid)
+        i, j = prev, cur
+        while i < cur and j < n:
+            if rb[i] < ra[j]:
+                i += 1
+            elif rb[j] < ra[i]:
+                j += 1
+            else:
+                if rkey[i] == rkey[j]:
+                    p = _find(parent, i)
+                    q = _find(parent, j)
+                    if p < q:
+                        parent[q] = p
+                    elif q < p:
+                        parent[p] = q
+                if rb[i] < rb[j]:
+                    i += 1
+                else:
+                    j += 1
+        prev = cur
+    comp = np.empty(n, dtype=np.int64)
+    ncomp = 0
+    for i in range(n):
+        root = _find(parent, i)  # the smallest run of the component
+        if root == i:
+            comp[i] = ncomp
+            ncomp += 1
+        else:
+            comp[i] = comp[root]
+    return rrow[:n], ra[:n], rb[:n], rkey[:n], comp, ncomp
+
+
+@njit(cache=True, nogil=True)
+def _cell(cid: np.ndarray, i: int, j: int) -> int:
+    if i < 0 or j < 0 or i >= cid.shape[0] or j >= cid.shape[1]:
+        return -1
+    return cid[i, j]
+
+
+@njit(cache=True, nogil=True)
+def _edge_ok(cid: np.ndarray, d: int, i: int, j: int, k: int) -> bool:
+    """Whether the edge leaving vertex (i, j) in direction d has component k on its right."""
+    if d == 0:  # east
+        return _cell(cid, i, j) == k and _cell(cid, i - 1, j) != k
+    if d == 1:  # south
+        return _cell(cid, i, j - 1) == k and _cell(cid, i, j) != k
+    if d == 2:  # west
+        return _cell(cid, i - 1, j - 1) == k and _cell(cid, i, j - 1) != k
+    return _cell(cid, i - 1, j) == k and _cell(cid, i - 1, j - 1) != k  # north
+
+
+@njit(cache=True, nogil=True)
+def _walk(cid: np.ndarray, done: np.ndarray, k: int, r: int, c: int, vi: np.ndarray,
+          vj: np.ndarray, nv: int) -> int:
+    """Walk one ring of component k from the top-left corner of cell (r, c).
+
+    Appends its corners to ``vi``, ``vj`` from ``nv``; returns the new count,
+    or -1 if the ring cannot be closed.
+    """
+    start = nv
+    i, j, d, prev = r, c, 0, -1
+    limit = 4 * (cid.shape[0] + 1) * (cid.shape[1] + 1)
+    for _ in range(limit):
+        if d == 0:
+            done[i, j] = 1
+        if d != prev:
+            vi[nv] = i
+            vj[nv] = j
+            nv += 1
+        prev = d
+        if d == 0:
+            j += 1
+        elif d == 1:
+            i += 1
+        elif d == 2:
+            j -= 1
+        else:
+            i -= 1
+        nd = (d + 3) % 4  # turn left (away from the cell followed) first
+        if not _edge_ok(cid, nd, i, j, k):
+            nd = d
+            if not _edge_ok(cid, nd, i, j, k):
+                nd = (d + 1) % 4
+                if not _edge_ok(cid, nd, i, j, k):
+                    return -1
+        if i == r and j == c and nd == 0:
+            if prev == 0:  # the ring comes back heading east: its start is no corner
+                for q in range(start, nv - 1):
+                    vi[q] = vi[q + 1]
+                    vj[q] = vj[q + 1]
+                nv -= 1
+            return nv
+        d = nd
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _trace_rings(ny: int, nx: int, rrow: np.ndarray, ra: np.ndarray, rb: np.ndarray,
+                 rk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                          np.ndarray, bool]:
+    """Boundary rings of the components of the runs with ``rk >= 0``.
+
+    Rings run along cell edges (vertex (i, j) is the top-left corner of cell
+    (i, j)) with the component on the right in row-down order, so an outer
+    ring has a positive doubled area in (column, row) and a hole a negative
+    one. Only corners are kept. Where a component meets itself at a vertex
+    (two diagonal cells), the ring turns away from the cell it follows, so
+    every ring is simple and a hole may touch the outer ring at a point.
+    Returns the vertices, ring offsets, component and doubled area of each
+    ring, and False if a ring could not be closed.
+    """
+    cid = np.full((ny, nx), -1, dtype=np.int32)
+    kept = 0
+    for n in range(len(rrow)):
+        if rk[n] >= 0:
+            kept += 1
+            for c in range(ra[n], rb[n] + 1):
+                cid[rrow[n], c] = rk[n]
+    done = np.zeros((ny, nx), dtype=np.uint8)  # top edges already on a ring
+    # every corner ends a vertical stretch of edges, each run has two vertical edges,
+    # and a ring has at least four corners
+    vi = np.empty(4 * kept, dtype=np.int64)
+    vj = np.empty(4 * kept, dtype=np.int64)
+    roff = np.zeros(kept + 1, dtype=np.int64)
+    rcomp = np.empty(kept, dtype=np.int64)
+    rarea = np.empty(kept, dtype=np.int64)
+    nv = 0
+    nr = 0
+    for n in range(len(rrow)):
+        k = rk[n]
+        if k < 0:
+            continue
+        r = rrow[n]
+        for c in range(ra[n], rb[n] + 1):
+            if done[r, c] or (r > 0 and cid[r - 1, c] == k):
+                continue
+            start = nv
+            nv = _walk(cid, done, k, r, c, vi, vj, nv)
+            if nv < 0:
+                return vi[:0], vj[:0], roff[:1], rcomp[:0], rarea[:0], False
+            m = nv - start
+            a2 = 0
+            for q in range(m):
+                p = start + q
+                s = start + (q + 1) % m
+                a2 += vj[p] * vi[s] - vj[s] * vi[p]
+            rcomp[nr] = k
+            rarea[nr] = a2
+            nr += 1
+            roff[nr] = nv
+    return vi[:nv], vj[:nv], roff[:nr + 1], rcomp[:nr], rarea[:nr], True
+
+
+@njit(cache=True, nogil=True)
+def _points_in_boxes(bounds: np.ndarray, x: np.ndarray, y: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (box, point) of every point inside (or on) every box ``xmin, ymin, xmax, ymax``.
+
+    Points are bucketed on a grid of at most 1024 × 1024 buckets over the boxes.
+    """
+    n = len(x)
+    bx0, by0 = bounds[:, 0].min(), bounds[:, 1].min()
+    side = max(bounds[:, 2].max() - bx0, bounds[:, 3].max() - by0, 1e-9) / 1024.0
+    nb = 1024
+    bucket = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        if np.isfinite(x[k]) and np.isfinite(y[k]):
+            cx = min(max(int((x[k] - bx0) / side), 0), nb - 1)
+            cy = min(max(int((y[k] - by0) / side), 0), nb - 1)
+            bucket[k] = cy * nb + cx
+        else:
+            bucket[k] = nb * nb  # never inside a box
+    order = np.argsort(bucket, kind="mergesort")
+    first = np.searchsorted(bucket[order], np.arange(nb * nb + 1))
+    pairs = 0
+    for sweep in range(2):  # count, then fill
+        if sweep == 1:
+            box = np.empty(pairs, dtype=np.int64)
+            pt = np.empty(pairs, dtype=np.int64)
+        pairs = 0
+        for b in range(len(bounds)):
+            cx0 = min(max(int((bounds[b, 0] - bx0) / side), 0), nb - 1)
+            cx1 = min(max(int((bounds[b, 2] - bx0) / side), 0), nb - 1)
+            cy0 = min(max(int((bounds[b, 1] - by0) / side), 0), nb - 1)
+            cy1 = min(max(int((bounds[b, 3] - by0) / side), 0), nb - 1)
+            for cy in range(cy0, cy1 + 1):
+                for q in range(first[cy * nb + cx0], first[cy * nb + cx1 + 1]):
+                    k = order[q]
+                    if (bounds[b, 0] <= x[k] <= bounds[b, 2]
+                            and bounds[b, 1] <= y[k] <= bounds[b, 3]):
+                        if sweep == 1:
+                            box[pairs] = b
+                            pt[pairs] = k
+                        pairs += 1
+    return box, pt
+
+
+@njit(cache=True, nogil=True)
+def _drop_collinear(coords: np.ndarray, ring_off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Closed rings of axis-parallel edges without the vertices inside a straight run."""
+    out = np.empty_like(coords)
+    off = np.zeros_like(ring_off)
+    n = 0
+    for r in range(len(ring_off) - 1):
+        a = ring_off[r]
+        m = ring_off[r + 1] - a - 1  # the closing vertex repeats the first
+        first = n
+        for q in range(m):
+            p = a + (q - 1) % m
+            s = a + (q + 1) % m
+            x, y = coords[a + q, 0], coords[a + q, 1]
+            if (coords[p, 0] == x and coords[s, 0] == x) or (
+                    coords[p, 1] == y and coords[s, 1] == y):
+                continue
+            out[n] = coords[a + q]
+            n += 1
+        out[n] = out[first]
+        n += 1
+        off[r + 1] = n
+    return out[:n], off
+
+
 @dataclass(frozen=True, eq=False)
 class CoverageResult:
     """Output of :func:`coverage`.
@@ -480,86 +858,275 @@ class CoverageResult:
     notes: list[str] = field(default_factory=list)
 
 
+
 _TILE = 2048
+#: Extra margin (m) that the point pre-classification keeps from every view edge, on top
+#: of half a cell diagonal (float rounding of vertices and cell positions is far smaller).
+_EPS = 1e-6
 
 
-def _raster_coverage(
-    views: gpd.GeoDataFrame, grids_m: gpd.GeoDataFrame, *, cell_m: float,
-    blind: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, shapely.Geometry]]]:
-    """Per grid: cells, covered cells, overlapped cells; and unseen pieces (label, polygon)."""
-    polys = np.asarray(grids_m.geometry.values)
-    n = len(polys)
-    total = np.zeros(n, dtype=np.int64)
-    covered = np.zeros(n, dtype=np.int64)
-    overlap = np.zeros(n, dtype=np.int64)
-    pieces: list[tuple[int, shapely.Geometry]] = []
-    if n == 0:
-        return total, covered, overlap, pieces
-    g_coords, g_ring, g_geom = _ragged(polys)
-    gb = shapely.bounds(polys)
-    xmin, ymin = np.nanmin(gb[:, 0]), np.nanmin(gb[:, 1])
-    xmax, ymax = np.nanmax(gb[:, 2]), np.nanmax(gb[:, 3])
-    nx_all = max(math.ceil((xmax - xmin) / cell_m), 1)
-    ny_all = max(math.ceil((ymax - ymin) / cell_m), 1)
-    top = ymin + ny_all * cell_m
-    # analytic views (sectors/discs) and polygon views (occluded)
+class _ViewArrays(NamedTuple):
+    """Views as arrays for the raster kernels: sectors and discs, and cut polygons."""
+
+    x: np.ndarray
+    y: np.ndarray
+    r: np.ndarray
+    r_in: np.ndarray
+    saz: np.ndarray
+    caz: np.ndarray
+    chalf: np.ndarray
+    u1x: np.ndarray
+    u1y: np.ndarray
+    u2x: np.ndarray
+    u2y: np.ndarray
+    disc: np.ndarray
+    wide: np.ndarray
+    o_coords: np.ndarray
+    o_ring: np.ndarray
+    o_geom: np.ndarray
+    o_bounds: np.ndarray
+
+
+def _view_arrays(views: gpd.GeoDataFrame, arc_step_deg: float) -> _ViewArrays:
+    """Analytic views (not cut by buildings) and the polygons of the others.
+
+    A view polygon has its arc vertices on the circle of ``range_m`` at most
+    ``arc_step_deg`` apart, so it lies inside the sector of ``range_m`` and
+    contains the sector of ``range_m · cos(arc_step_deg / 2)`` (``r_in``).
+    """
     occl = views["occluded"].to_numpy(dtype=bool)
     ana = views.loc[~occl]
-    vx = ana["x"].to_numpy(dtype=float)
-    vy = ana["y"].to_numpy(dtype=float)
-    vr = ana["range_m"].to_numpy(dtype=float)
     az = np.deg2rad(ana["azimuth_deg"].fillna(0.0).to_numpy(dtype=float))
     half = np.deg2rad(ana["hfov_deg"].to_numpy(dtype=float) / 2.0)
     disc = (ana["shape"].to_numpy(dtype=object) == "disc") | (half >= math.pi)
-    saz, caz, chalf = np.sin(az), np.cos(az), np.cos(np.minimum(half, math.pi))
+    half = np.minimum(half, math.pi)
+    r = ana["range_m"].to_numpy(dtype=float)
     o_polys = np.asarray(views.geometry.values[occl])
     o_coords, o_ring, o_geom = _ragged(o_polys)
-    ob = shapely.bounds(o_polys) if len(o_polys) else np.empty((0, 4))
-    for ty in range(0, ny_all, _TILE):
-        for tx in range(0, nx_all, _TILE):
-            nx = min(_TILE, nx_all - tx)
-            ny = min(_TILE, ny_all - ty)
-            x0 = xmin + tx * cell_m
-            y1 = top - ty * cell_m
-            x1 = x0 + nx * cell_m
-            y0 = y1 - ny * cell_m
+    return _ViewArrays(
+        x=ana["x"].to_numpy(dtype=float), y=ana["y"].to_numpy(dtype=float), r=r,
+        r_in=r * math.cos(min(math.radians(arc_step_deg), math.pi) / 2.0),
+        saz=np.sin(az), caz=np.cos(az), chalf=np.cos(half),
+        u1x=np.sin(az - half), u1y=np.cos(az - half),
+        u2x=np.sin(az + half), u2y=np.cos(az + half),
+        disc=np.asarray(disc, dtype=bool), wide=half > math.pi / 2.0,
+        o_coords=o_coords, o_ring=o_ring, o_geom=o_geom,
+        o_bounds=shapely.bounds(o_polys) if len(o_polys) else np.empty((0, 4)))
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The raster over the grids: ``nx`` × ``ny`` cells of ``cell_m`` from (xmin, top)."""
+
+    xmin: float
+    top: float
+    cell_m: float
+    nx: int
+    ny: int
+
+
+@dataclass(frozen=True)
+class _Tile:
+    """One tile: its first row and column in the frame, grid labels and view counts."""
+
+    row0: int
+    col0: int
+    x0: float
+    y1: float
+    label: np.ndarray
+    count: np.ndarray
+
+
+def _frame(grids_m: gpd.GeoDataFrame, cell_m: float) -> _Frame:
+    gb = shapely.bounds(np.asarray(grids_m.geometry.values))
+    xmin, ymin = np.nanmin(gb[:, 0]), np.nanmin(gb[:, 1])
+    xmax, ymax = np.nanmax(gb[:, 2]), np.nanmax(gb[:, 3])
+    nx = max(math.ceil((xmax - xmin) / cell_m), 1)
+    ny = max(math.ceil((ymax - ymin) / cell_m), 1)
+    return _Frame(float(xmin), float(ymin + ny * cell_m), cell_m, nx, ny)
+
+
+def _tiles(va: _ViewArrays, grids_m: gpd.GeoDataFrame, frame: _Frame) -> Iterator[_Tile]:
+    """Tiles of grid labels (cell centre in grid, else -1) and view counts (cell centre)."""
+    polys = np.asarray(grids_m.geometry.values)
+    g_coords, g_ring, g_geom = _ragged(polys)
+    gb = shapely.bounds(polys)
+    cs = frame.cell_m
+    for ty in range(0, frame.ny, _TILE):
+        for tx in range(0, frame.nx, _TILE):
+            nx = min(_TILE, frame.nx - tx)
+            ny = min(_TILE, frame.ny - ty)
+            x0 = frame.xmin + tx * cs
+            y1 = frame.top - ty * cs
+            x1 = x0 + nx * cs
+            y0 = y1 - ny * cs
             gsel = np.flatnonzero((gb[:, 0] <= x1) & (gb[:, 2] >= x0) & (gb[:, 1] <= y1)
                                   & (gb[:, 3] >= y0))
             if len(gsel) == 0:
                 continue
             label = np.full((ny, nx), -1, dtype=np.int32)
-            _burn_polygons(label, x0, y1, cell_m, g_coords, g_ring, g_geom, gsel, True)
+            _burn_polygons(label, x0, y1, cs, g_coords, g_ring, g_geom, gsel, True)
             count = np.zeros((ny, nx), dtype=np.uint8)
-            vsel = np.flatnonzero((vx - vr <= x1) & (vx + vr >= x0) & (vy - vr <= y1)
-                                  & (vy + vr >= y0))
+            vsel = np.flatnonzero((va.x - va.r <= x1) & (va.x + va.r >= x0)
+                                  & (va.y - va.r <= y1) & (va.y + va.r >= y0))
             if len(vsel):
-                _burn_views(count, x0, y1, cell_m, vx[vsel], vy[vsel], vr[vsel], saz[vsel],
-                            caz[vsel], chalf[vsel], disc[vsel])
-            if len(ob):
-                osel = np.flatnonzero((ob[:, 0] <= x1) & (ob[:, 2] >= x0) & (ob[:, 1] <= y1)
-                                      & (ob[:, 3] >= y0))
-                if len(osel):
-                    _burn_polygons(count, x0, y1, cell_m, o_coords, o_ring, o_geom, osel,
-                                   False)
-            _tally(label, count, total, covered, overlap)
-            if blind:
-                pieces.extend(_unseen(label, count, x0, y1, cell_m))
-    return total, covered, overlap, pieces
+                _burn_views(count, x0, y1, cs, va.x[vsel], va.y[vsel], va.r[vsel],
+                            va.saz[vsel], va.caz[vsel], va.chalf[vsel], va.disc[vsel])
+            ob = va.o_bounds
+            osel = np.flatnonzero((ob[:, 0] <= x1) & (ob[:, 2] >= x0) & (ob[:, 1] <= y1)
+                                  & (ob[:, 3] >= y0))
+            if len(osel):
+                _burn_polygons(count, x0, y1, cs, va.o_coords, va.o_ring, va.o_geom, osel,
+                               False)
+            yield _Tile(ty, tx, x0, y1, label, count)
 
 
-def _unseen(label: np.ndarray, count: np.ndarray, x0: float, y1: float,
-            cell_m: float) -> list[tuple[int, shapely.Geometry]]:
-    """Connected unseen cell groups of each grid in one tile, as polygons."""
+def _classify_tile(tile: _Tile, va: _ViewArrays, rows: np.ndarray, cols: np.ndarray,
+                   which: np.ndarray, known: np.ndarray, cs: float) -> None:
+    """Pre-classify the points of one tile (global cell ``rows``, ``cols``) into ``known``."""
+    ny, nx = tile.label.shape
+    margin = cs * math.sqrt(0.5) + _EPS
+    x1 = tile.x0 + nx * cs
+    y0 = tile.y1 - ny * cs
+    state = np.zeros((ny, nx), dtype=np.uint8)
+    reach = va.r + margin
+    vsel = np.flatnonzero((va.x - reach <= x1) & (va.x + reach >= tile.x0)
+                          & (va.y - reach <= tile.y1) & (va.y + reach >= y0))
+    if len(vsel):
+        _burn_state(state, tile.x0, tile.y1, cs, va.x[vsel], va.y[vsel], va.r[vsel],
+                    va.r_in[vsel], va.saz[vsel], va.caz[vsel], va.chalf[vsel], va.u1x[vsel],
+                    va.u1y[vsel], va.u2x[vsel], va.u2y[vsel], va.disc[vsel], va.wide[vsel],
+                    margin)
+    ob = va.o_bounds
+    osel = np.flatnonzero((ob[:, 0] - margin <= x1) & (ob[:, 2] + margin >= tile.x0)
+                          & (ob[:, 1] - margin <= tile.y1) & (ob[:, 3] + margin >= y0))
+    if len(osel):
+        _burn_boxes(state, tile.x0, tile.y1, cs, ob, osel, margin)
+    _read_state(state, rows - tile.row0, cols - tile.col0, which, known)
+
+
+class _Pieces(NamedTuple):
+    """Unseen connected parts of grids: grid position, polygon, touches a tile edge."""
+
+    label: np.ndarray
+    geom: np.ndarray
+    seam: np.ndarray
+
+
+def _no_pieces() -> _Pieces:
+    return _Pieces(np.empty(0, dtype=np.int64), np.empty(0, dtype=object),
+                   np.empty(0, dtype=bool))
+
+
+def _traced_pieces(tile: _Tile, frame: _Frame, min_cells: float) -> _Pieces:
+    """Unseen 4-connected parts of each grid in one tile, as polygons.
+
+    Parts that touch no tile edge and have fewer than ``min_cells`` cells are
+    left out (they cannot become a blind spot).
+    """
+    ny, nx = tile.label.shape
+    rrow, ra, rb, rkey, comp, ncomp = _unseen_runs(tile.label, tile.count)
+    if ncomp == 0:
+        return _no_pieces()
+    cells = np.bincount(comp, weights=rb - ra + 1, minlength=ncomp)
+    at_edge = (rrow == 0) | (rrow == ny - 1) | (ra == 0) | (rb == nx - 1)
+    seam = np.bincount(comp, weights=at_edge, minlength=ncomp) > 0
+    key = np.empty(ncomp, dtype=np.int64)
+    key[comp] = rkey
+    keep = seam | (cells >= min_cells)
+    if not keep.any():
+        return _no_pieces()
+    kid = np.full(ncomp, -1, dtype=np.int64)
+    kid[keep] = np.arange(int(keep.sum()))
+    vi, vj, roff, rcomp, rarea, ok = _trace_rings(ny, nx, rrow, ra, rb, kid[comp])
+    outer = rarea > 0
+    nkeep = int(keep.sum())
+    if not ok or (np.bincount(rcomp[outer], minlength=nkeep) != 1).any():
+        raise RuntimeError("blind spots: tracing the unseen cells failed; please report "
+                           "this with the grids and cameras used.")
+    # rings by component, the outer ring first; each closed by repeating its first vertex
+    order = np.lexsort((~outer, rcomp))
+    start = roff[:-1][order]
+    size = np.diff(roff)[order] + 1
+    ring_off = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(size, out=ring_off[1:])
+    idx = np.repeat(start - ring_off[:-1], size) + np.arange(ring_off[-1])
+    idx[ring_off[1:] - 1] = start
+    cs = frame.cell_m
+    coords = np.column_stack([frame.xmin + (tile.col0 + vj[idx]) * cs,
+                              frame.top - (tile.row0 + vi[idx]) * cs])
+    geom_off = np.zeros(nkeep + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rcomp, minlength=nkeep), out=geom_off[1:])
+    polys = shapely.from_ragged_array(shapely.GeometryType.POLYGON, coords,
+                                      (ring_off, geom_off))
+    return _Pieces(key[keep], polys, seam[keep])
+
+
+def _shapes_pieces(tile: _Tile, frame: _Frame) -> _Pieces:
+    """Reference: every unseen part of each grid in one tile from ``rasterio.features.shapes``."""
     from rasterio.features import shapes
     from rasterio.transform import Affine
 
-    mask = (label >= 0) & (count == 0)
+    mask = (tile.label >= 0) & (tile.count == 0)
     if not mask.any():
-        return []
-    transform = Affine(cell_m, 0.0, x0, 0.0, -cell_m, y1)
-    return [(int(v), shapely.geometry.shape(geom))
-            for geom, v in shapes(label, mask=mask, transform=transform, connectivity=4)]
+        return _no_pieces()
+    cs = frame.cell_m
+    transform = Affine(cs, 0.0, frame.xmin + tile.col0 * cs, 0.0, -cs,
+                       frame.top - tile.row0 * cs)
+    found = [(int(v), shapely.geometry.shape(geom)) for geom, v in
+             shapes(tile.label, mask=mask, transform=transform, connectivity=4)]
+    return _Pieces(np.array([v for v, _ in found], dtype=np.int64),
+                   np.array([g for _, g in found], dtype=object),
+                   np.ones(len(found), dtype=bool))
+
+
+def _raster_coverage(
+    views: gpd.GeoDataFrame, grids_m: gpd.GeoDataFrame, *, cell_m: float, blind: bool,
+    min_m2: float, arc_step_deg: float, points: np.ndarray, fast: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Pieces, np.ndarray]:
+    """Per grid: cells, covered cells, overlapped cells; unseen pieces; points pre-classified.
+
+    ``known`` is 1 for a point certainly seen, 0 certainly unseen and -1 when
+    the exact test must decide (always -1 with ``fast=False``, the reference
+    path, which also polygonises every unseen part with rasterio).
+    """
+    n = len(grids_m)
+    total = np.zeros(n, dtype=np.int64)
+    covered = np.zeros(n, dtype=np.int64)
+    overlap = np.zeros(n, dtype=np.int64)
+    known = np.full(len(points), -1, dtype=np.int8)
+    if n == 0:
+        return total, covered, overlap, _no_pieces(), known
+    frame = _frame(grids_m, cell_m)
+    va = _view_arrays(views, arc_step_deg)
+    # points by tile, with their global cell
+    ntx = -(-frame.nx // _TILE)
+    with np.errstate(invalid="ignore"):
+        col = np.floor((points[:, 0] - frame.xmin) / cell_m)
+        row = np.floor((frame.top - points[:, 1]) / cell_m)
+    inside = (col >= 0) & (col < frame.nx) & (row >= 0) & (row < frame.ny)  # NaN: False
+    if not fast:
+        inside[:] = False
+    which = np.flatnonzero(inside)
+    row = row[which].astype(np.int64)
+    col = col[which].astype(np.int64)
+    tile_of = (row // _TILE) * ntx + col // _TILE
+    order = np.argsort(tile_of, kind="stable")
+    which, row, col, tile_of = which[order], row[order], col[order], tile_of[order]
+    min_cells = min_m2 * (1.0 - 1e-9) / (cell_m * cell_m)
+    pieces = []
+    for tile in _tiles(va, grids_m, frame):
+        _tally(tile.label, tile.count, total, covered, overlap)
+        t = (tile.row0 // _TILE) * ntx + tile.col0 // _TILE
+        a, b = np.searchsorted(tile_of, [t, t + 1])
+        if b > a:
+            _classify_tile(tile, va, row[a:b], col[a:b], which[a:b], known, cell_m)
+        if blind:
+            pieces.append(_traced_pieces(tile, frame, min_cells) if fast
+                          else _shapes_pieces(tile, frame))
+    if not pieces:
+        return total, covered, overlap, _no_pieces(), known
+    return total, covered, overlap, _Pieces(*(np.concatenate(p) for p in zip(*pieces, strict=True))), known
 
 
 def exact_coverage(views: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -601,6 +1168,15 @@ def _road_samples(roads_m: gpd.GeoDataFrame, spacing: float) -> tuple[np.ndarray
     return (a + b) / 2.0, np.hypot(*(b - a).T)
 
 
+
+def _metric_xy(points: gpd.GeoDataFrame, crs: object) -> np.ndarray:
+    """x, y of Points in ``crs`` as an (N, 2) array (NaN for missing or empty ones)."""
+    x, y = _xy_of_points(np.asarray(points.geometry.array))
+    if not CRS.from_user_input(points.crs).equals(crs):
+        x, y = Transformer.from_crs(points.crs, crs, always_xy=True).transform(x, y)
+    return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
+
+
 def coverage(
     cameras: gpd.GeoDataFrame,
     grids: gpd.GeoDataFrame,
@@ -640,7 +1216,7 @@ def coverage(
     min_blind_m2
         Smallest unseen area reported as a blind spot.
     blind_spots
-        Compute blind-spot polygons (the slowest step).
+        Compute blind-spot polygons.
     statuses
         Camera statuses whose views count; default all but ``planned``.
     arc_step_deg
@@ -649,6 +1225,27 @@ def coverage(
     Returns
     -------
     CoverageResult
+    """
+    return _coverage(cameras, grids, grid_id=grid_id, level=level, buildings=buildings,
+                     roads=roads, incidents=incidents, cell_m=cell_m,
+                     min_blind_m2=min_blind_m2, blind_spots=blind_spots, statuses=statuses,
+                     arc_step_deg=arc_step_deg, fast=True)
+
+
+def _coverage(
+    cameras: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *, grid_id: str | None,
+    level: str | None, buildings: gpd.GeoDataFrame | None, roads: gpd.GeoDataFrame | None,
+    incidents: gpd.GeoDataFrame | None, cell_m: float, min_blind_m2: float,
+    blind_spots: bool, statuses: Iterable[str] | None, arc_step_deg: float, fast: bool,
+) -> CoverageResult:
+    """:func:`coverage`; ``fast=False`` is the reference path for checks and benchmarks.
+
+    The reference tests every incident and road sample exactly against the
+    view polygons and polygonises every unseen part of every tile with
+    ``rasterio.features.shapes``, merging them per grid; the fast path tests
+    exactly only the points the raster pre-classification leaves open and
+    traces only the unseen parts that can become blind spots. Both give the
+    same result.
     """
     require_crs(grids, layer="grids")
     require_crs(cameras, layer="cameras")
@@ -668,8 +1265,18 @@ def coverage(
                      f"{list(statuses or [])}, no location, or not a camera channel)")
     if int(views["occluded"].sum()):
         notes.append(f"{int(views['occluded'].sum())} view(s) cut by buildings")
-    total, covered, overlap, pieces = _raster_coverage(views, grids_m, cell_m=cell_m,
-                                                       blind=blind_spots)
+    # points tested against the views: road samples, then incidents (metric x, y)
+    mid, length = np.empty((0, 2)), np.empty(0)
+    if roads is not None:
+        require_crs(roads, layer="roads")
+        mid, length = _road_samples(roads.to_crs(crs), min(cell_m, 5.0))
+    inc_xy = np.empty((0, 2))
+    if incidents is not None:
+        require_crs(incidents, layer="incidents")
+        inc_xy = _metric_xy(incidents, crs)
+    total, covered, overlap, pieces, known = _raster_coverage(
+        views, grids_m, cell_m=cell_m, blind=blind_spots, min_m2=min_blind_m2,
+        arc_step_deg=arc_step_deg, points=np.concatenate([mid, inc_xy]), fast=fast)
     area = grids_m.geometry.area.to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         cov_pct = np.where(total > 0, 100.0 * covered / total, np.nan)
@@ -680,8 +1287,8 @@ def coverage(
         cov_pct[tiny] = ex["covered_pct"].to_numpy()
         ovl_pct[tiny] = ex["overlap_pct"].to_numpy()
         notes.append(f"{len(tiny)} grid(s) smaller than a {cell_m:g} m cell: exact overlay")
-    cams_in = assign_points(gpd.GeoDataFrame(geometry=gpd.points_from_xy(
-        views["x"], views["y"]), crs=crs), grids_m).counts().to_numpy()
+    cams_in = assign_points(views[["x", "y"]].to_numpy(dtype=float), grids_m,
+                            crs=crs).counts().to_numpy()
     table = pd.DataFrame({
         (gid or "grid"): ids, "area_km2": area / 1e6, "cameras": cams_in,
         "covered_pct": np.round(cov_pct, 2), "overlap_pct": np.round(ovl_pct, 2),
@@ -695,10 +1302,8 @@ def coverage(
     table["blind_m2"] = np.round(barea.to_numpy(), 1)
 
     if roads is not None:
-        require_crs(roads, layer="roads")
-        mid, length = _road_samples(roads.to_crs(crs), min(cell_m, 5.0))
         a = assign_points(mid, grids_m, crs=crs)
-        seen = _seen(mid, views)
+        seen = _seen(mid, views, known[:len(mid)])
         inside = a.index >= 0
         km = np.bincount(a.index[inside], weights=length[inside], minlength=len(grids_m))
         km_seen = np.bincount(a.index[inside & seen], weights=length[inside & seen],
@@ -709,11 +1314,8 @@ def coverage(
                                                           np.nan), 2)
     uncovered = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:4326"))
     if incidents is not None:
-        require_crs(incidents, layer="incidents")
-        inc = incidents.to_crs(crs)
-        xy = np.column_stack([inc.geometry.x, inc.geometry.y])
-        a = assign_points(inc, grids_m)
-        seen = _seen(xy, views)
+        a = assign_points(inc_xy, grids_m, crs=crs)
+        seen = _seen(inc_xy, views, known[len(mid):])
         inside = a.index >= 0
         n_inc = np.bincount(a.index[inside], minlength=len(grids_m))
         n_seen = np.bincount(a.index[inside & seen], minlength=len(grids_m))
@@ -727,12 +1329,10 @@ def coverage(
                                             None)
         in_blind = np.zeros(len(unseen), dtype=bool)
         if len(blind) and len(unseen):
-            hit = shapely.STRtree(blind.geometry.values).query(
-                inc.geometry.values[unseen], predicate="intersects")[0]
-            in_blind[np.unique(hit)] = True
-            per = np.bincount(shapely.STRtree(inc.geometry.values[unseen]).query(
-                blind.geometry.values, predicate="intersects")[0], minlength=len(blind))
-            blind["incidents"] = per
+            spot, hit = _in_polygons(np.asarray(blind.geometry.values), inc_xy[unseen],
+                                     fast=fast)
+            in_blind[hit] = True
+            blind["incidents"] = np.bincount(spot, minlength=len(blind))
         uncovered["in_blind_spot"] = in_blind
         uncovered = uncovered.to_crs("EPSG:4326")
         n_out = int((~inside).sum())
@@ -747,43 +1347,90 @@ def coverage(
                           notes=notes)
 
 
-def _seen(xy: np.ndarray, views: gpd.GeoDataFrame) -> np.ndarray:
-    """Whether any view polygon covers each point (exact)."""
-    if len(xy) == 0 or len(views) == 0:
-        return np.zeros(len(xy), dtype=bool)
-    pts = shapely.points(xy)
-    hit = shapely.STRtree(views.geometry.values).query(pts, predicate="intersects")[0]
+def _seen(xy: np.ndarray, views: gpd.GeoDataFrame, known: np.ndarray | None = None
+          ) -> np.ndarray:
+    """Whether any view polygon covers each point (``intersects``: edges count as seen).
+
+    ``known`` (1 seen, 0 unseen, -1 open, see :func:`_raster_coverage`) spares
+    the exact test for the points the raster already decides.
+    """
     out = np.zeros(len(xy), dtype=bool)
-    out[hit] = True
+    if len(xy) == 0 or len(views) == 0:
+        return out
+    if known is None:
+        todo = np.arange(len(xy))
+    else:
+        out[known == 1] = True
+        todo = np.flatnonzero(known < 0)
+    if len(todo):
+        hit = shapely.STRtree(views.geometry.values).query(
+            shapely.points(xy[todo]), predicate="intersects")[0]
+        out[todo[hit]] = True
     return out
 
 
-def _blind_polygons(pieces: list[tuple[int, shapely.Geometry]], ids: np.ndarray,
-                    gid: str | None, *, cell_m: float, min_m2: float,
-                    crs: object) -> gpd.GeoDataFrame:
-    """Merge unseen pieces per grid (across tile edges), keep those of at least ``min_m2``."""
+def _in_polygons(polys: np.ndarray, xy: np.ndarray, *, fast: bool
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (polygon, point) of points that intersect polygons (edges included).
+
+    Fast: pairs in both bounding boxes, then the exact test against the
+    prepared polygons; reference: an STRtree of the points.
+    """
+    if not fast:
+        return shapely.STRtree(shapely.points(xy)).query(polys, predicate="intersects")
+    box, pt = _points_in_boxes(shapely.bounds(polys), np.ascontiguousarray(xy[:, 0]),
+                               np.ascontiguousarray(xy[:, 1]))
+    shapely.prepare(polys)
+    hit = shapely.intersects_xy(polys[box], xy[pt, 0], xy[pt, 1])
+    return box[hit], pt[hit]
+
+
+def _canonical(polys: np.ndarray) -> np.ndarray:
+    """Polygons of cell edges without vertices inside straight runs, normalised.
+
+    Each ring then starts at its lowest-left corner, so the simplified outline
+    does not depend on where the polygoniser started a ring or on tile seams.
+    """
+    if len(polys) == 0:
+        return polys
+    _, coords, (ring_off, geom_off) = shapely.to_ragged_array(polys)
+    coords, ring_off = _drop_collinear(np.ascontiguousarray(coords), ring_off)
+    out = shapely.from_ragged_array(shapely.GeometryType.POLYGON, coords, (ring_off, geom_off))
+    return shapely.normalize(out)
+
+
+def _blind_polygons(pieces: _Pieces, ids: np.ndarray, gid: str | None, *, cell_m: float,
+                    min_m2: float, crs: object) -> gpd.GeoDataFrame:
+    """Merge unseen pieces per grid across tile edges, keep those of at least ``min_m2``."""
     name = gid or "grid"
     empty = gpd.GeoDataFrame({"_g": pd.Series([], dtype=np.int64), name: [],
                               "area_m2": pd.Series([], dtype=float),
                               "incidents": pd.Series([], dtype=np.int64)},
                              geometry=gpd.GeoSeries([], crs=crs), crs=crs)
-    if not pieces:
+    labels = [pieces.label[~pieces.seam]]
+    geoms = [pieces.geom[~pieces.seam]]
+    seam = np.flatnonzero(pieces.seam)
+    if len(seam):  # pieces on a tile edge: union per grid
+        seam = seam[np.argsort(pieces.label[seam], kind="stable")]
+        lab = pieces.label[seam]
+        first = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+        for a, b in zip(first, np.r_[first[1:], len(seam)], strict=True):
+            part = pieces.geom[seam[a:b]]
+            merged = shapely.get_parts(shapely.union_all(part)) if b - a > 1 else part
+            labels.append(np.full(len(merged), lab[a], dtype=np.int64))
+            geoms.append(merged)
+    label = np.concatenate(labels)
+    geom = np.concatenate(geoms)
+    big = shapely.area(geom) >= min_m2
+    if not big.any():
         return empty
-    frame = pd.DataFrame(pieces, columns=["_g", "geometry"])
-    labels, geoms = [], []
-    for g, part in frame.groupby("_g")["geometry"]:
-        merged = shapely.union_all(part.to_numpy()) if len(part) > 1 else part.iat[0]
-        for poly in shapely.get_parts(merged):
-            if poly.area >= min_m2:
-                labels.append(g)
-                geoms.append(poly)
-    if not labels:
-        return empty
-    geoms = shapely.simplify(np.array(geoms, dtype=object), cell_m * 0.5)
-    labels = np.asarray(labels, dtype=np.int64)
-    out = gpd.GeoDataFrame({"_g": labels, name: ids[labels],
-                            "area_m2": np.round(shapely.area(geoms), 1),
-                            "incidents": np.zeros(len(labels), dtype=np.int64)},
-                           geometry=geoms, crs=crs)
-    return out.sort_values(["_g", "area_m2"], ascending=[True, False]).reset_index(drop=True)
-
+    label = label[big]
+    geom = shapely.simplify(_canonical(geom[big]), cell_m * 0.5)
+    out = gpd.GeoDataFrame({"_g": label, name: ids[label],
+                            "area_m2": np.round(shapely.area(geom), 1),
+                            "incidents": np.zeros(len(label), dtype=np.int64)},
+                           geometry=geom, crs=crs)
+    # by grid, largest first; ties by position, so the order does not depend on tiling
+    b = shapely.bounds(geom)
+    order = np.lexsort((b[:, 1], b[:, 0], -out["area_m2"].to_numpy(), label))
+    return out.iloc[order].reset_index(drop=True)

@@ -188,10 +188,12 @@ def test_tiles_give_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     tiled = coverage(cams, grids, cell_m=1.0)
     pd.testing.assert_frame_equal(pd.DataFrame(whole.grids.drop(columns="geometry")),
                                   pd.DataFrame(tiled.grids.drop(columns="geometry")))
-    # blind spots cut by tile edges are merged back
+    # blind spots cut by tile edges are merged back into the same outlines
     assert len(tiled.blind_spots) == len(whole.blind_spots)
-    assert tiled.blind_spots["area_m2"].sum() == pytest.approx(
-        whole.blind_spots["area_m2"].sum(), rel=1e-3)
+    pd.testing.assert_frame_equal(pd.DataFrame(tiled.blind_spots.drop(columns="geometry")),
+                                  pd.DataFrame(whole.blind_spots.drop(columns="geometry")))
+    assert shapely.equals_exact(tiled.blind_spots.geometry.values,
+                                whole.blind_spots.geometry.values, tolerance=1e-9).all()
 
 
 def test_occlusion_by_a_wall() -> None:
@@ -291,3 +293,220 @@ def test_cli_coverage_demo(demo_small, tmp_path, capsys) -> None:
     v = gpd.read_file(only)
     assert set(v["range_source"]) == {"dori:recognition"}
     assert "area seen by at least one camera" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- fast paths
+
+
+def _reference(cams, grids, **kw):
+    """The reference path: exact test of every point, rasterio polygons of every piece."""
+    args = {"grid_id": None, "level": None, "buildings": None, "roads": None,
+            "incidents": None, "cell_m": 2.0, "min_blind_m2": 200.0, "blind_spots": True,
+            "statuses": cov.BUILT_STATUSES, "arc_step_deg": 1.0}
+    return cov._coverage(cams, grids, **{**args, **kw}, fast=False)
+
+
+def _assert_same_result(fast, ref) -> None:
+    pd.testing.assert_frame_equal(pd.DataFrame(fast.grids), pd.DataFrame(ref.grids))
+    pd.testing.assert_frame_equal(pd.DataFrame(fast.incidents_uncovered),
+                                  pd.DataFrame(ref.incidents_uncovered))
+    assert len(fast.blind_spots) == len(ref.blind_spots)
+    a, b = fast.blind_spots, ref.blind_spots
+    pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")),
+                                  pd.DataFrame(b.drop(columns="geometry")))
+    assert shapely.equals_exact(a.geometry.values, b.geometry.values, tolerance=1e-9).all()
+
+
+def _edge_points(views: gpd.GeoSeries, rng: np.random.Generator) -> np.ndarray:
+    """Points on, just inside and just outside every view's edges, its vertices and apex."""
+    out = []
+    for poly in views:
+        ring = np.asarray(poly.exterior.coords)
+        out.append(ring)  # vertices, the apex of a sector among them
+        a, b = ring[:-1], ring[1:]
+        t = rng.uniform(0, 1, size=(len(a), 1))
+        on = a + t * (b - a)  # on an edge, up to rounding
+        normal = np.column_stack([b[:, 1] - a[:, 1], a[:, 0] - b[:, 0]])
+        normal /= np.hypot(*normal.T)[:, None]
+        for d in (1e-9, 1e-6, 0.3, 1.0, 3.0):
+            out += [on + d * normal, on - d * normal]
+        out.append(on)
+    return np.concatenate(out)
+
+
+@pytest.mark.parametrize(("cell_m", "arc_step_deg"), [(1.0, 1.0), (5.0, 1.0), (1.0, 30.0)])
+def test_fast_seen_equals_the_exact_test_on_and_near_view_edges(cell_m: float,
+                                                                arc_step_deg: float) -> None:
+    rng = np.random.default_rng(11)
+    cams = _cams([
+        {"x": X0 + 50, "y": Y0 + 50, "kind": "bullet", "azimuth_deg": 30.0,
+         "hfov_deg": 60.0, "range_m": 40.0},
+        {"x": X0 + 150, "y": Y0 + 60, "kind": "dome", "range_m": 35.0},
+        # wider than a half turn: the wedge is not convex
+        {"x": X0 + 100, "y": Y0 + 150, "kind": "bullet", "azimuth_deg": 200.0,
+         "hfov_deg": 270.0, "range_m": 30.0},
+        {"x": X0 + 60, "y": Y0 + 160, "kind": "bullet", "azimuth_deg": 90.0,
+         "hfov_deg": 180.0, "range_m": 25.0},
+        # shorter than a cell: nothing in it is certain
+        {"x": X0 + 20, "y": Y0 + 180, "kind": "dome", "range_m": 1.5},
+        # two views sharing an apex
+        {"x": X0 + 150, "y": Y0 + 150, "kind": "bullet", "azimuth_deg": 0.0,
+         "hfov_deg": 40.0, "range_m": 30.0},
+        {"x": X0 + 150, "y": Y0 + 150, "kind": "bullet", "azimuth_deg": 40.0,
+         "hfov_deg": 40.0, "range_m": 30.0},
+    ])
+    grids = gpd.GeoDataFrame({"grid_id": ["A", "B"]},
+                             geometry=[box(X0, Y0, X0 + 100, Y0 + 200),
+                                       box(X0 + 100, Y0, X0 + 200, Y0 + 200)], crs=METRIC)
+    views = camera_views(cams, crs=METRIC, arc_step_deg=arc_step_deg)
+    xy = np.concatenate([_edge_points(views.geometry, rng),
+                         rng.uniform(0, 200, size=(5000, 2)) + np.array([X0, Y0])])
+    # independent answer: how many view polygons intersect the point?
+    pts = shapely.points(xy)
+    n_views = np.zeros(len(xy), dtype=int)
+    for poly in views.geometry:
+        n_views += shapely.intersects(poly, pts)
+    expected = n_views > 0
+    assert expected.sum() > 1000
+    assert (~expected).sum() > 1000
+    incidents = gpd.GeoDataFrame({"incident_id": np.arange(len(xy))},
+                                 geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=METRIC)
+    res = coverage(cams, grids, incidents=incidents, cell_m=cell_m, arc_step_deg=arc_step_deg)
+    unseen = np.zeros(len(xy), dtype=bool)
+    unseen[res.incidents_uncovered["incident_id"].to_numpy()] = True
+    np.testing.assert_array_equal(~unseen, expected)
+    # the raster decided most points; the exact test only the ones near an edge
+    m_views = cov._views_metric(cams, level=None, buildings=None,
+                                statuses=cov.BUILT_STATUSES, crs=METRIC,
+                                arc_step_deg=arc_step_deg)
+    known = cov._raster_coverage(m_views, grids, cell_m=cell_m, blind=False, min_m2=0.0,
+                                 arc_step_deg=arc_step_deg, points=xy)[4]
+    assert (known == 1).sum() > 500
+    assert (known == 0).sum() > 500
+    np.testing.assert_array_equal(expected[known == 1], True)
+    np.testing.assert_array_equal(expected[known == 0], False)
+    # a point on a view's vertex, in no other view, is left to the exact test
+    vertices = np.concatenate([np.asarray(p.exterior.coords) for p in views.geometry])
+    on_vertex = np.isin(xy[:, 0], vertices[:, 0]) & np.isin(xy[:, 1], vertices[:, 1])
+    assert (on_vertex & (n_views == 1)).sum() > 30
+    assert (known[on_vertex & (n_views == 1)] == -1).all()
+
+
+def test_fast_path_equals_reference_on_the_small_demo(demo_small,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridmap.ingest import read_layer
+
+    cams = read_layer(demo_small / "cameras.csv", kind="cameras").data
+    grids = read_layer(demo_small / "grids.gpkg", kind="grids", layer="grids").data
+    incidents = read_layer(demo_small / "incidents.parquet", kind="incidents").data
+    roads = gpd.read_file(demo_small / "roads.gpkg")
+    buildings = gpd.read_file(demo_small / "buildings.gpkg")
+    monkeypatch.setattr(cov, "_TILE", 256)  # blind spots cut by tile edges
+    for blds in (None, buildings):  # analytic views, and views cut by buildings
+        kw = {"buildings": blds, "roads": roads, "incidents": incidents, "cell_m": 4.0,
+              "min_blind_m2": 200.0}
+        fast = coverage(cams, grids, **kw)
+        ref = _reference(cams, grids, **kw)
+        _assert_same_result(fast, ref)
+        assert fast.grids["blind_spots"].sum() > 10
+        assert fast.blind_spots["incidents"].sum() > 10
+        assert fast.incidents_uncovered["in_blind_spot"].sum() > 10
+        assert 0 < len(fast.incidents_uncovered) < len(incidents)
+    assert ref.views["occluded"].sum() > 10
+
+
+def _tile(label: np.ndarray, count: np.ndarray) -> tuple[cov._Tile, cov._Frame]:
+    ny, nx = label.shape
+    frame = cov._Frame(X0, Y0 + ny * 2.0, 2.0, nx, ny)
+    return cov._Tile(0, 0, X0, frame.top, label, count), frame
+
+
+def _random_rasters(seed: int, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    ny, nx = shape
+    # a few grids (blocks of labels, some cells outside every grid) and random views
+    label = (np.arange(ny)[:, None] // 9 * 3 + np.arange(nx)[None, :] // 13) % 4
+    label = np.where(rng.uniform(size=shape) < 0.05, -1, label).astype(np.int32)
+    count = (rng.uniform(size=shape) < 0.45).astype(np.uint8)
+    # checkerboard patches: components meeting themselves at single vertices
+    r, c = rng.integers(0, ny - 6), rng.integers(0, nx - 6)
+    count[r:r + 6, c:c + 6] = (np.add.outer(np.arange(6), np.arange(6)) % 2).astype(np.uint8)
+    return label, count
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_traced_polygons_equal_rasterio_shapes(seed: int) -> None:
+    label, count = _random_rasters(seed, (40 + seed, 57))
+    tile, frame = _tile(label, count)
+    ours = cov._traced_pieces(tile, frame, min_cells=0)
+    ref = cov._shapes_pieces(tile, frame)
+    assert shapely.is_valid(ours.geom).all()
+    # one polygon per 4-connected part, as rasterio finds them
+    assert sorted(ours.label.tolist()) == sorted(ref.label.tolist())
+    ref_geom = shapely.make_valid(ref.geom)
+    for g in np.unique(ref.label):
+        a = ours.geom[ours.label == g]
+        b = ref_geom[ref.label == g]
+        assert sorted(np.round(shapely.area(a), 6)) == sorted(np.round(shapely.area(b), 6))
+        assert shapely.union_all(a).symmetric_difference(shapely.union_all(b)).area < 1e-6
+        # each of ours is one of rasterio's
+        tree = shapely.STRtree(b)
+        for poly in a:
+            cand = b[tree.query(poly)]
+            assert (shapely.area(shapely.symmetric_difference(cand, poly)) < 1e-6).sum() == 1
+    # seam flag: the part has a cell in the first/last row or column
+    for poly, seam in zip(ours.geom, ours.seam, strict=True):
+        x0, y0, x1, y1 = poly.bounds
+        at_edge = (x0 <= X0 or y1 >= frame.top or x1 >= X0 + label.shape[1] * 2.0
+                   or y0 <= frame.top - label.shape[0] * 2.0)
+        assert bool(seam) == at_edge
+
+
+def test_traced_pieces_leave_out_small_inner_parts_only() -> None:
+    label = np.zeros((12, 12), dtype=np.int32)
+    count = np.ones((12, 12), dtype=np.uint8)
+    count[2:4, 2:4] = 0  # 4 cells inside: too small
+    count[6:10, 3:8] = 0  # 20 cells inside: kept
+    count[0, 9:11] = 0  # 2 cells on the tile edge: kept (may continue in the next tile)
+    tile, frame = _tile(label, count)
+    got = cov._traced_pieces(tile, frame, min_cells=10)
+    assert sorted(shapely.area(got.geom).round(6)) == [2 * 4.0, 20 * 4.0]
+    assert sorted(got.seam.tolist()) == [False, True]
+    # a hole touching the outer ring at one vertex: valid, area by hand
+    count = np.ones((6, 6), dtype=np.uint8)
+    count[1:5, 1:5] = 0
+    count[2, 2] = 1  # hole
+    count[1, 1] = 1  # notch meeting the hole's corner diagonally
+    got = cov._traced_pieces(*_tile(np.zeros((6, 6), dtype=np.int32), count), min_cells=0)
+    assert len(got.geom) == 1
+    assert shapely.is_valid(got.geom[0])
+    assert got.geom[0].area == pytest.approx(14 * 4.0)
+
+
+def test_canonical_outline_does_not_depend_on_the_ring_start() -> None:
+    square = [(0, 0), (2, 0), (4, 0), (4, 4), (0, 4), (0, 2)]  # with collinear vertices
+    hole = [(1, 1), (1, 2), (2, 2), (2, 1)]
+    a = shapely.Polygon(square, [hole])
+    b = shapely.Polygon(square[3:] + square[:3], [hole[2:] + hole[:2]])
+    b = shapely.Polygon(b.exterior.coords[::-1], [b.interiors[0].coords[::-1]])
+    ca, cb = cov._canonical(np.array([a, b], dtype=object))
+    assert shapely.equals_exact(ca, cb, tolerance=0)
+    assert len(ca.exterior.coords) == 5  # the corners only, closed
+    assert ca.area == pytest.approx(15.0)
+
+
+def test_points_in_boxes_by_brute_force() -> None:
+    rng = np.random.default_rng(3)
+    lo = rng.uniform(0, 1000, size=(300, 2))
+    bounds = np.column_stack([lo, lo + rng.uniform(0, 80, size=(300, 2))])
+    xy = rng.uniform(-50, 1100, size=(20_000, 2))
+    xy[:300] = bounds[:, :2]  # on the boxes' corners and edges
+    xy[300:600, 0] = bounds[:, 2]
+    xy[600] = np.nan
+    box_i, pt_i = cov._points_in_boxes(bounds, xy[:, 0].copy(), xy[:, 1].copy())
+    inside = ((bounds[:, None, 0] <= xy[None, :, 0]) & (xy[None, :, 0] <= bounds[:, None, 2])
+              & (bounds[:, None, 1] <= xy[None, :, 1]) & (xy[None, :, 1] <= bounds[:, None, 3]))
+    b, p = np.nonzero(inside)
+    assert sorted(zip(box_i.tolist(), pt_i.tolist(), strict=True)) == sorted(
+        zip(b.tolist(), p.tolist(), strict=True))
+    assert len(b) > 600
