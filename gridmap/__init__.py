@@ -15,8 +15,9 @@ from ._errors import (
     SchemaError,
 )
 from .crs import metric_crs, to_metric, to_wgs84
+from .datum import detect_datum_offset
 from .export import write_result
-from .ingest import IngestReport, IngestResult, detect_datum_offset, read_layer
+from .ingest import IngestReport, IngestResult, read_layer
 
 __version__ = "0.1.0"
 

@@ -125,7 +125,7 @@ def _write_rejected(frames: list[pd.DataFrame], path: Path) -> None:
 
 def run_convert(args: argparse.Namespace) -> int:
     """Run ``gridmap convert``; return the exit code."""
-    from ..ingest import convert_file
+    from ..convert import convert_file
 
     summary = convert_file(args.src, args.dst, source=args.source, target=args.target,
                            lon=args.lon, lat=args.lat, layer=args.layer)
