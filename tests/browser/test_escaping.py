@@ -3,11 +3,15 @@ grid name and in a rejected row, uploaded and shown in tooltips and tables.
 
 Every dialog the page (or the map's frame) opens is recorded: ``alert(1)`` would be
 one. The payload must also appear literally where it is shown, and no ``<img>``
-element with ``src=x`` may exist anywhere.
+element with ``src=x`` may exist anywhere. On the Cameras page the compliance and
+view tooltips, assembled in the browser on hover, are read as well: the grid's
+tooltip must be exactly the text :class:`layers.cameras_analysis.TipSpec` gives for
+the density table computed here from the same files.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,7 +20,9 @@ import pytest
 from _st_ready import wait_ready as _ready
 from playwright.sync_api import expect
 
+from gridmap.density import camera_density
 from gridmap.ingest import read_layer
+from layers.cameras_analysis import compliance_layer
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +58,40 @@ _OPEN_GRID_TIP = """() => {
         }
     });
     return hit;
+}"""
+
+# tooltips built in the browser (layers.cameras_analysis.TipPolygons) are DOM elements:
+# hover the feature whose tooltip text holds the raw payload and ``marker``
+_OPEN_BUILT_TIP = """(el, marker) => {
+    let hit = false;
+    map_div.eachLayer(layer => {
+        if (hit || !layer.feature || !layer.getTooltip || !layer.getTooltip()) { return; }
+        const c = layer.getTooltip()._content;
+        const tip = typeof c === 'function' ? c(layer) : null;
+        if (!tip || typeof tip === 'string') { return; }
+        if (tip.textContent.includes('<img src=x') && tip.textContent.includes(marker)) {
+            map_div.fitBounds(layer.getBounds(), {animate: false});
+            layer.fire('mouseover', {latlng: layer.getBounds().getCenter()}, true);
+            hit = true;
+        }
+    });
+    return hit;
+}"""
+# zoom (without animation) to the payload camera's point, where the views are drawn
+_ZOOM_TO_CAMERA = """() => {
+    let at = null;
+    map_div.eachLayer(layer => {
+        if (layer.getLayers && layer.options && layer.options.chunkedLoading) {
+            layer.getLayers().forEach(m => {
+                const c = m.getTooltip()._content;
+                const text = typeof c === 'function' ? c(m) : c;
+                if (text.includes('&lt;img src=x')) { at = m.getLatLng(); }
+            });
+        }
+    });
+    if (!at) { return false; }
+    map_div.setView(at, 18, {animate: false});
+    return true;
 }"""
 
 
@@ -90,6 +130,32 @@ def _hostile_files(app_data: Path, folder: Path) -> tuple[Path, Path]:
     cams_file = folder / "hostile_cameras.csv"
     pd.concat([table, bad]).to_csv(cams_file, index=False)
     return grids_file, cams_file
+
+
+def _compliance_tip(grids_file: Path, cams_file: Path) -> str:
+    """The compliance tooltip of the payload-named grid, from the same files, by the library."""
+    grids = read_layer(grids_file, kind="grids").data
+    cams = read_layer(cams_file, kind="cameras").data
+    gid = grids["grid_id"].iloc[0]
+    table = camera_density(cams, grids).table
+    layer, _ = compliance_layer(table[table["unit"] == gid], lang="en", names={gid: XSS})
+    return layer.spec.text(layer.rows[0])
+
+
+def _check_built_tips(frame, container, grids_file: Path, cams_file: Path) -> None:
+    """Hover the payload grid (compliance) and the payload camera's view; read the text."""
+    assert container.evaluate(_OPEN_BUILT_TIP, "Completion") is True
+    tip = frame.locator(".leaflet-tooltip", has_text="Completion")
+    expect(tip).to_contain_text(XSS, timeout=TIMEOUT)
+    expect(tip.locator("img")).to_have_count(0)
+    assert tip.inner_text() == _compliance_tip(grids_file, cams_file)
+    assert container.evaluate(_ZOOM_TO_CAMERA) is True
+    assert container.evaluate(_OPEN_BUILT_TIP, "Range") is True
+    view_tip = frame.locator(".leaflet-tooltip", has_text="Range")
+    expect(view_tip).to_contain_text(XSS, timeout=TIMEOUT)
+    expect(view_tip.locator("img")).to_have_count(0)
+    assert re.fullmatch(rf"Camera {re.escape(XSS)} · \S.* · Range [\d,]+ m",
+                        view_tip.inner_text())
 
 
 def _no_injected_image(page) -> None:
@@ -137,6 +203,8 @@ def test_payload_is_text_in_tables_and_tooltips(offline_page, app_url, app_data,
             expect(frame.locator(".leaflet-tooltip", has_text="onerror")).not_to_have_count(0)
             for text in frame.locator(".leaflet-tooltip", has_text="onerror").all_inner_texts():
                 assert XSS in text
+        else:  # compliance and view tooltips, assembled in the browser
+            _check_built_tips(frame, container, grids_file, cams_file)
         _no_injected_image(page)
         screenshot(page, f"escaping-{name}")
 
