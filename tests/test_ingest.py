@@ -14,11 +14,9 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 
 from gridmap import CRSError, ReadError, SchemaError
-from gridmap.coords import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
+from gridmap.coords import bd09_to_wgs84, gcj02_to_wgs84
 from gridmap.ingest import (
     REASONS,
-    convert_file,
-    detect_datum_offset,
     guess_kind,
     ingest_frame,
     read_layer,
@@ -632,85 +630,13 @@ def test_row_accounting_holds_for_any_csv_file(tmp_path_factory, rows, sep):
     assert len(result.data) == result.report.accepted + result.report.repaired
 
 
-# --------------------------------------------------------------------------- datum offset
+def test_moved_names_are_still_importable_from_ingest():
+    import gridmap.convert
+    import gridmap.datum
+    import gridmap.ingest
 
-
-def _street_grid():
-    """A 6×6 grid of 1 km squares near Jiaxing (WGS84), and 400 points spread over it."""
-    x0, y0, d = 120.70, 30.70, 0.0104
-    cells = [shapely.box(x0 + i * d, y0 + j * d, x0 + (i + 1) * d, y0 + (j + 1) * d)
-             for i in range(6) for j in range(6)]
-    rng = np.random.default_rng(7)
-    px = rng.uniform(x0 + 0.0005, x0 + 6 * d - 0.0005, 400)
-    py = rng.uniform(y0 + 0.0005, y0 + 6 * d - 0.0005, 400)
-    polys = gpd.GeoDataFrame({"grid_id": range(36)}, geometry=cells, crs=4326)
-    return polys, px, py
-
-
-def test_datum_offset_flagged_for_gcj02_points_and_not_for_wgs84():
-    polys, px, py = _street_grid()
-    gx, gy = wgs84_to_gcj02(px, py)
-    gcj = gpd.GeoDataFrame(geometry=shapely.points(gx, gy), crs=4326)
-    wgs = gpd.GeoDataFrame(geometry=shapely.points(px, py), crs=4326)
-    found = detect_datum_offset(gcj, polys)
-    assert found.suspected
-    assert (found.datum, found.layer) == ("gcj02", "points")
-    assert found.inside_as_given < 1.0
-    assert found.inside_shifted == pytest.approx(1.0)
-    assert 300 < found.offset_m < 700
-    assert "coords='gcj02'" in found.message
-    clean = detect_datum_offset(wgs, polys)
-    assert not clean.suspected
-    assert clean.inside_as_given == 1.0
-
-
-def test_datum_offset_sees_gcj02_polygons():
-    polys, px, py = _street_grid()
-    shifted = polys.copy()
-    shifted["geometry"] = [shapely.transform(
-        g, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))) for g in polys.geometry]
-    wgs = gpd.GeoDataFrame(geometry=shapely.points(px, py), crs=4326)
-    found = detect_datum_offset(wgs, shifted)
-    assert found.suspected
-    assert (found.datum, found.layer) == ("gcj02", "polygons")
-
-
-def test_datum_offset_outside_china_does_not_apply():
-    pts = gpd.GeoDataFrame(geometry=[shapely.Point(6.1, 46.2)], crs=4326)
-    polys = gpd.GeoDataFrame(geometry=[shapely.box(6, 46, 6.3, 46.3)], crs=4326)
-    found = detect_datum_offset(pts, polys)
-    assert not found.suspected
-    assert found.n_points == 0
-
-
-# --------------------------------------------------------------------------- convert_file
-
-
-def test_convert_csv_keeps_columns_and_rewrites_coordinates(tmp_path):
-    text = "name;lng;lat;note\nA;120.75;30.75;=1+1\nB;bad;30.7;x\n"
-    src = write(tmp_path / "in.csv", text)
-    summary = convert_file(src, tmp_path / "out.csv", source="gcj02", target="wgs84")
-    assert (summary.rows, summary.converted, summary.unchanged) == (2, 1, 1)
-    out = pd.read_csv(tmp_path / "out.csv", sep=None, engine="python", dtype=str,
-                      encoding="utf-8-sig")
-    assert out.columns.tolist() == ["name", "lng", "lat", "note"]
-    wx, wy = gcj02_to_wgs84(120.75, 30.75)
-    assert float(out.lng.iloc[0]) == pytest.approx(float(wx), abs=1e-8)
-    assert float(out.lat.iloc[0]) == pytest.approx(float(wy), abs=1e-8)
-    assert out.lng.iloc[1] == "bad"
-    assert out.note.tolist() == ["=1+1", "x"]
-
-
-def test_convert_vector_to_formats_and_back(tmp_path, two_grids):
-    src = tmp_path / "g.geojson"
-    two_grids.to_file(src)
-    convert_file(src, tmp_path / "g.gpkg", source=None, target="EPSG:4549")
-    metric = gpd.read_file(tmp_path / "g.gpkg")
-    assert metric.crs.to_epsg() == 4549
-    assert metric.area.sum() == pytest.approx(two_grids.to_crs(4549).area.sum(), rel=1e-9)
-    convert_file(tmp_path / "g.gpkg", tmp_path / "back.parquet", source=None, target="wgs84")
-    back = gpd.read_parquet(tmp_path / "back.parquet")
-    assert np.abs(shapely.get_coordinates(back.geometry) -
-                  shapely.get_coordinates(two_grids.geometry)).max() < 1e-9
-    convert_file(src, tmp_path / "g.csv", source="wgs84", target="gcj02")
-    assert "POLYGON" in (tmp_path / "g.csv").read_text(encoding="utf-8-sig")
+    moved = {"ConvertSummary": gridmap.convert, "convert_file": gridmap.convert,
+             "DatumCheck": gridmap.datum, "detect_datum_offset": gridmap.datum}
+    for name, module in moved.items():
+        assert name in gridmap.ingest.__all__
+        assert getattr(gridmap.ingest, name) is getattr(module, name)
