@@ -249,3 +249,11 @@ def test_compliance_payload_is_smaller_than_per_feature_tooltips():
     payload = json.loads(layer.payload)
     per_feature = sum(len(layer.spec.text(r)) for r in payload["rows"])
     assert len(json.dumps(payload["rows"])) < per_feature / 2
+
+
+def test_views_layer_of_no_views_renders_an_empty_layer():
+    empty = _views().iloc[:0]
+    layer, gate = views_layer(empty, lang="en")
+    assert layer.rows == []
+    assert layer.coords == []
+    assert '"g":[]' in _render(layer, gate)
