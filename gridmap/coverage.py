@@ -513,18 +513,63 @@ def _burn_state(state: np.ndarray, x0: float, y1: float, cs: float, vx: np.ndarr
 
 
 @njit(cache=True, nogil=True)
-def _burn_boxes(state: np.ndarray, x0: float, y1: float, cs: float, bounds: np.ndarray,
-                which: np.ndarray, margin: float) -> None:
-    """Mark cells whose centre is within ``margin`` of a polygon's bounding box (bit 1)."""
+def _burn_polygon_state(state: np.ndarray, x0: float, y1: float, cs: float,
+                        coords: np.ndarray, ring_off: np.ndarray, geom_ring: np.ndarray,
+                        which: np.ndarray) -> None:
+    """:func:`_burn_state` for polygons (views cut by buildings).
+
+    Cells an edge touches, and their eight neighbours, may touch the polygon
+    (bit 1); the other cells whose centre is inside lie whole inside it
+    (bits 1 and 2).
+    """
     ny, nx = state.shape
-    for k in which:
-        ca = max(int(np.ceil((bounds[k, 0] - margin - x0) / cs - 0.5)), 0)
-        cb = min(int(np.floor((bounds[k, 2] + margin - x0) / cs - 0.5)), nx - 1)
-        ra = max(int(np.ceil((y1 - bounds[k, 3] - margin) / cs - 0.5)), 0)
-        rb = min(int(np.floor((y1 - bounds[k, 1] + margin) / cs - 0.5)), ny - 1)
+    xs = np.empty(64, dtype=np.float64)
+    for g in which:
+        k0 = ring_off[geom_ring[g]]
+        k1 = ring_off[geom_ring[g + 1]]
+        if k1 <= k0:
+            continue
+        bx0, by0 = coords[k0:k1, 0].min(), coords[k0:k1, 1].min()
+        bx1, by1 = coords[k0:k1, 0].max(), coords[k0:k1, 1].max()
+        ca = max(int(np.floor((bx0 - x0) / cs)) - 1, 0)
+        cb = min(int(np.floor((bx1 - x0) / cs)) + 1, nx - 1)
+        ra = max(int(np.floor((y1 - by1) / cs)) - 1, 0)
+        rb = min(int(np.floor((y1 - by0) / cs)) + 1, ny - 1)
+        if ca > cb or ra > rb:
+            continue
+        edge = np.zeros((rb - ra + 1, cb - ca + 1), dtype=np.bool_)
+        for r in range(geom_ring[g], geom_ring[g + 1]):
+            for k in range(ring_off[r], ring_off[r + 1] - 1):
+                xa, ya = coords[k, 0], coords[k, 1]
+                xb, yb = coords[k + 1, 0], coords[k + 1, 1]
+                ylo, yhi = min(ya, yb), max(ya, yb)
+                top = max(int(np.floor((y1 - yhi) / cs)), ra)
+                bottom = min(int(np.floor((y1 - ylo) / cs)), rb)
+                for row in range(top, bottom + 1):
+                    # the part of the segment in this row's band, widened by a cell
+                    if yb == ya:
+                        xlo, xhi = min(xa, xb), max(xa, xb)
+                    else:
+                        ta = (max(y1 - (row + 1) * cs, ylo) - ya) / (yb - ya)
+                        tb = (min(y1 - row * cs, yhi) - ya) / (yb - ya)
+                        xlo = min(xa + ta * (xb - xa), xa + tb * (xb - xa))
+                        xhi = max(xa + ta * (xb - xa), xa + tb * (xb - xa))
+                    cl = max(int(np.floor((xlo - x0) / cs)) - 1, ca)
+                    cr = min(int(np.floor((xhi - x0) / cs)) + 1, cb)
+                    for rr in range(max(row - 1, ra), min(row + 1, rb) + 1):
+                        for col in range(cl, cr + 1):
+                            edge[rr - ra, col - ca] = True
         for row in range(ra, rb + 1):
+            xs, n = row_crossings(coords, ring_off, geom_ring, g, y1 - (row + 0.5) * cs, xs)
+            for j in range(0, n - 1, 2):
+                cl = max(int(np.ceil((xs[j] - x0) / cs - 0.5)), ca)
+                cr = min(int(np.floor((xs[j + 1] - x0) / cs - 0.5)), cb)
+                for col in range(cl, cr + 1):
+                    if not edge[row - ra, col - ca]:
+                        state[row, col] |= 3
             for col in range(ca, cb + 1):
-                state[row, col] |= 1
+                if edge[row - ra, col - ca]:
+                    state[row, col] |= 1
 
 
 @njit(cache=True, nogil=True)
@@ -998,10 +1043,11 @@ def _classify_tile(tile: _Tile, va: _ViewArrays, rows: np.ndarray, cols: np.ndar
                     va.u1y[vsel], va.u2x[vsel], va.u2y[vsel], va.disc[vsel], va.wide[vsel],
                     margin)
     ob = va.o_bounds
-    osel = np.flatnonzero((ob[:, 0] - margin <= x1) & (ob[:, 2] + margin >= tile.x0)
-                          & (ob[:, 1] - margin <= tile.y1) & (ob[:, 3] + margin >= y0))
+    osel = np.flatnonzero((ob[:, 0] - cs <= x1) & (ob[:, 2] + cs >= tile.x0)
+                          & (ob[:, 1] - cs <= tile.y1) & (ob[:, 3] + cs >= y0))
     if len(osel):
-        _burn_boxes(state, tile.x0, tile.y1, cs, ob, osel, margin)
+        _burn_polygon_state(state, tile.x0, tile.y1, cs, va.o_coords, va.o_ring, va.o_geom,
+                            osel)
     _read_state(state, rows - tile.row0, cols - tile.col0, which, known)
 
 

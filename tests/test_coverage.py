@@ -320,10 +320,12 @@ def _assert_same_result(fast, ref) -> None:
 def _edge_points(views: gpd.GeoSeries, rng: np.random.Generator) -> np.ndarray:
     """Points on, just inside and just outside every view's edges, its vertices and apex."""
     out = []
-    for poly in views:
-        ring = np.asarray(poly.exterior.coords)
+    for ring in shapely.get_rings(shapely.get_parts(np.asarray(views))):
+        ring = shapely.get_coordinates(ring)
         out.append(ring)  # vertices, the apex of a sector among them
         a, b = ring[:-1], ring[1:]
+        keep = np.any(a != b, axis=1)
+        a, b = a[keep], b[keep]
         t = rng.uniform(0, 1, size=(len(a), 1))
         on = a + t * (b - a)  # on an edge, up to rounding
         normal = np.column_stack([b[:, 1] - a[:, 1], a[:, 0] - b[:, 0]])
@@ -334,9 +336,11 @@ def _edge_points(views: gpd.GeoSeries, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate(out)
 
 
-@pytest.mark.parametrize(("cell_m", "arc_step_deg"), [(1.0, 1.0), (5.0, 1.0), (1.0, 30.0)])
+@pytest.mark.parametrize(("cell_m", "arc_step_deg", "walls"), [
+    (1.0, 1.0, False), (5.0, 1.0, False), (1.0, 30.0, False), (1.0, 1.0, True), (5.0, 1.0, True)])
 def test_fast_seen_equals_the_exact_test_on_and_near_view_edges(cell_m: float,
-                                                                arc_step_deg: float) -> None:
+                                                                arc_step_deg: float,
+                                                                walls: bool) -> None:
     rng = np.random.default_rng(11)
     cams = _cams([
         {"x": X0 + 50, "y": Y0 + 50, "kind": "bullet", "azimuth_deg": 30.0,
@@ -358,7 +362,13 @@ def test_fast_seen_equals_the_exact_test_on_and_near_view_edges(cell_m: float,
     grids = gpd.GeoDataFrame({"grid_id": ["A", "B"]},
                              geometry=[box(X0, Y0, X0 + 100, Y0 + 200),
                                        box(X0 + 100, Y0, X0 + 200, Y0 + 200)], crs=METRIC)
-    views = camera_views(cams, crs=METRIC, arc_step_deg=arc_step_deg)
+    # walls cutting views (one right beside a shared apex): views become polygons
+    buildings = gpd.GeoDataFrame(geometry=[
+        box(X0 + 60, Y0 + 55, X0 + 62, Y0 + 95), box(X0 + 160, Y0 + 40, X0 + 165, Y0 + 80),
+        box(X0 + 85, Y0 + 120, X0 + 115, Y0 + 125), box(X0 + 150.2, Y0 + 150.2, X0 + 152, Y0 + 152),
+    ], crs=METRIC) if walls else None
+    views = camera_views(cams, crs=METRIC, arc_step_deg=arc_step_deg, buildings=buildings)
+    assert views["occluded"].sum() == (5 if walls else 0)
     xy = np.concatenate([_edge_points(views.geometry, rng),
                          rng.uniform(0, 200, size=(5000, 2)) + np.array([X0, Y0])])
     # independent answer: how many view polygons intersect the point?
@@ -371,12 +381,13 @@ def test_fast_seen_equals_the_exact_test_on_and_near_view_edges(cell_m: float,
     assert (~expected).sum() > 1000
     incidents = gpd.GeoDataFrame({"incident_id": np.arange(len(xy))},
                                  geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=METRIC)
-    res = coverage(cams, grids, incidents=incidents, cell_m=cell_m, arc_step_deg=arc_step_deg)
+    res = coverage(cams, grids, incidents=incidents, cell_m=cell_m, arc_step_deg=arc_step_deg,
+                   buildings=buildings)
     unseen = np.zeros(len(xy), dtype=bool)
     unseen[res.incidents_uncovered["incident_id"].to_numpy()] = True
     np.testing.assert_array_equal(~unseen, expected)
     # the raster decided most points; the exact test only the ones near an edge
-    m_views = cov._views_metric(cams, level=None, buildings=None,
+    m_views = cov._views_metric(cams, level=None, buildings=buildings,
                                 statuses=cov.BUILT_STATUSES, crs=METRIC,
                                 arc_step_deg=arc_step_deg)
     known = cov._raster_coverage(m_views, grids, cell_m=cell_m, blind=False, min_m2=0.0,
@@ -386,7 +397,7 @@ def test_fast_seen_equals_the_exact_test_on_and_near_view_edges(cell_m: float,
     np.testing.assert_array_equal(expected[known == 1], True)
     np.testing.assert_array_equal(expected[known == 0], False)
     # a point on a view's vertex, in no other view, is left to the exact test
-    vertices = np.concatenate([np.asarray(p.exterior.coords) for p in views.geometry])
+    vertices = shapely.get_coordinates(views.geometry.values)
     on_vertex = np.isin(xy[:, 0], vertices[:, 0]) & np.isin(xy[:, 1], vertices[:, 1])
     assert (on_vertex & (n_views == 1)).sum() > 30
     assert (known[on_vertex & (n_views == 1)] == -1).all()
