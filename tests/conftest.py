@@ -88,3 +88,19 @@ def app_page(app_data_dir: Path,
         return at, state
 
     return make
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> list[tuple[str, object, dict]]:
+    """Every ``st.download_button`` call: (label, data, options); the button still renders."""
+    calls: list[tuple[str, object, dict]] = []
+    import streamlit
+
+    original = streamlit.download_button
+
+    def record(label, data, *args, **kw):
+        calls.append((label, data, kw))
+        return original(label, data, *args, **kw)
+
+    monkeypatch.setattr(streamlit, "download_button", record)
+    return calls

@@ -9,7 +9,6 @@ import re
 import geopandas as gpd
 import pandas as pd
 import pytest
-import streamlit
 
 from gridmap import events
 from gridmap.assign import assign_points
@@ -19,20 +18,6 @@ from gridmap.i18n import tr
 @pytest.fixture
 def page(app_page):
     return app_page("events.py")
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> list[tuple[str, object, dict]]:
-    """Every ``st.download_button`` call: (label, data, options); the button still renders."""
-    calls: list[tuple[str, object, dict]] = []
-    original = streamlit.download_button
-
-    def record(label, data, *args, **kw):
-        calls.append((label, data, kw))
-        return original(label, data, *args, **kw)
-
-    monkeypatch.setattr(streamlit, "download_button", record)
-    return calls
 
 
 @pytest.fixture

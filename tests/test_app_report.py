@@ -9,7 +9,6 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
-import streamlit
 
 from gridmap.assign import assign_points
 
@@ -25,20 +24,6 @@ def evil_street(app_data_dir) -> str:
     streets.loc[0, "name"] = EVIL
     streets.to_file(path, layer="streets", driver="GPKG")
     return code
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> list[tuple[str, object, dict]]:
-    """Every ``st.download_button`` call: (label, data, options); the button still renders."""
-    calls: list[tuple[str, object, dict]] = []
-    original = streamlit.download_button
-
-    def record(label, data, *args, **kw):
-        calls.append((label, data, kw))
-        return original(label, data, *args, **kw)
-
-    monkeypatch.setattr(streamlit, "download_button", record)
-    return calls
 
 
 def _values(table: pd.DataFrame) -> dict[str, str]:
