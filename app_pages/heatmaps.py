@@ -42,7 +42,7 @@ from gridmap.hotspots import hot_spots
 from gridmap.i18n import register, tr
 from gridmap.kde import KERNELS, Raster, kernel_density, write_raster
 from gridmap.population import composite_index, people_place_event, zonal_population
-from gridmap.privacy import suppress_small_counts
+from gridmap.privacy import suppress_complementary
 from layers.base import to_display
 from layers.grids import boundary_layer
 from layers.heat import hotspot_layer, raster_overlay, raster_rgba
@@ -305,8 +305,10 @@ def main() -> None:
     if parts:
         table = composite_index(table, parts)
     counts = [c for c in ("n",) if c in table]
-    published = suppress_small_counts(
+    # community and street totals are published elsewhere: no grid blank is their difference
+    published = suppress_complementary(
         pd.DataFrame(table.drop(columns=table.geometry.name)), counts, k=k,
+        by=next((c for c in ("community_code", "street_code") if c in table), None),
         dependent={c: "n" for c in ("n_per_km2", "n_per_1000") if c in table})
     cols = [c for c in ("grid_id", "name", "population", "n_places", "n", "n_per_km2",
                         "n_per_1000", "gi_z", "gi_p", "hotspot", "composite") if c in published]
