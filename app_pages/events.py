@@ -33,7 +33,7 @@ from gridmap.assign import assign_points
 from gridmap.events import DEFAULT_TIME_LIMIT, OUTSIDE, ClosedLoop, closed_loop, closed_loop_trend
 from gridmap.export import neutralise_formulas
 from gridmap.i18n import register, tr
-from gridmap.privacy import suppress_small_counts
+from gridmap.privacy import suppress_complementary, suppress_small_counts
 from gridmap.schema import INCIDENT_STATUSES
 from layers.base import to_display
 from layers.events import METRICS, closed_loop_layer
@@ -243,9 +243,14 @@ def main() -> None:
         table.insert(1, "name", table["unit"].map(lambda u: names.get(u, u)))
     counts = ["n", *INCIDENT_STATUSES, "overdue", "closed_late", "open_overdue"]
     # a rate or time of few closed cases reveals them: blank it with the closed count
-    rates = {"closure_rate": "closed", "median_hours": "closed", "p90_hours": "closed",
-             "on_time_rate": "n", "score": "n"}
-    published = suppress_small_counts(table, counts, k=k, dependent=rates)
+    rates = {"closure_rate": ("closed", "n"), "median_hours": "closed", "p90_hours": "closed",
+             "on_time_rate": ("n", "closed", "closed_late"),
+             "score": ("n", "closed", "closed_late")}
+    # the metrics above publish the area's totals and n = the statuses, overdue = late + open:
+    # blank complements so that no blank is their difference (outside is a group of its own)
+    published = suppress_complementary(
+        table, counts, by=(table["unit"] == OUTSIDE).to_numpy(), k=k, dependent=rates,
+        margins={"n": list(INCIDENT_STATUSES), "overdue": ["closed_late", "open_overdue"]})
     st.subheader(tr(f"events.level.{level}", lang))
     view, config = _shown_table(published, level, lang)
     st.dataframe(view, hide_index=True, width="stretch", column_config=config)

@@ -155,3 +155,46 @@ def test_excel_is_built_only_when_clicked(page, downloads, excel_writes):
     counts = trend[["reported", "closed"]].to_numpy().ravel()
     counts = counts[~pd.isna(counts)]
     assert not ((counts >= 1) & (counts < 5)).any()
+
+
+def test_grid_table_blanks_complements(page, app_data_dir):
+    """A grid's one dispatched case (1 < k) next to its published n and closed would be
+    n − closed; the page blanks a complement in each such row, and every column (the area's
+    totals are published above the table) and every row relation (n = statuses, overdue =
+    late + open) ends with no blank or at least two."""
+    at, _ = page
+    at.run()
+    grids, inc = _layers(app_data_dir)
+    street = sorted(grids["street_code"].astype(str).unique())[0]
+    at.selectbox(key="events.street").set_value(street)
+    at.run()
+    comm = sorted(grids.loc[grids["street_code"].astype(str) == street, "community_code"]
+                  .astype(str).unique())[0]
+    at.selectbox(key="events.community").set_value(comm)
+    at.run()
+    assert not at.exception
+    # the raw counts: the library's table of the community's incidents (as sjoin finds them)
+    area = grids[grids["community_code"].astype(str) == comm]
+    mine = gpd.sjoin(inc, area.to_crs(inc.crs)[["geometry"]], predicate="within").index
+    times = pd.concat([pd.to_datetime(inc[c]) for c in ("reported_at", "closed_at")])
+    raw = events.closed_loop(inc.loc[mine.unique()], area, by="grid",
+                             now=times.max()).table.set_index("unit")
+    names = {c: tr(f"events.col.{c}", "en") for c in
+             ["n", *events.INCIDENT_STATUSES, "overdue", "closed_late", "open_overdue"]}
+    shown = at.dataframe[0].value.set_index(tr("events.col.unit.grid", "en"))
+    shown = shown[list(names.values())].rename(columns={v: c for c, v in names.items()})
+    raw = raw.loc[shown.index, list(names)]
+    blank = shown.isna()
+    assert ((shown.astype(float) == raw.astype(float)) | blank).all().all()
+    assert (blank | ~((raw > 0) & (raw < 5))).all().all()  # every small count
+    relations = [[(u, c) for u in raw.index] for c in names]  # each column: area total
+    for u in raw.index:
+        relations += [[(u, c) for c in ("n", *events.INCIDENT_STATUSES)],
+                      [(u, c) for c in ("overdue", "closed_late", "open_overdue")]]
+    for cells in relations:
+        nonzero = [x for x in cells if raw.at[x] > 0]
+        assert sum(bool(blank.at[x]) for x in nonzero) != 1 or len(nonzero) == 1, cells
+    # the case the rule is for: a small dispatched count beside n and closed
+    leak = (raw["dispatched"].between(1, 4)) & (raw["n"] == raw["dispatched"] + raw["closed"])
+    assert leak.any()
+    assert blank.loc[leak, "closed"].all()
