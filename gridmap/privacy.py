@@ -17,7 +17,8 @@ people. gridmap therefore:
   every group whose total is published, and every row relation
   ``total = part + part + …``, the blanked nonzero cells are either none or at
   least two, and two or more blanks whose sum would still give them away (all
-  ones, or all ``k - 1``) get company too;
+  ones, all ``k - 1``, or small ones at 1 and complements at exactly ``k``)
+  get company too;
 * **masks kernel-density rasters** where fewer than ``k`` points lie within
   one bandwidth of a cell centre (see :func:`gridmap.kde.contributing_counts`);
 * **never embeds raw incident points** in a shareable HTML map unless the
@@ -31,10 +32,13 @@ against its own parent total; a hierarchy published as several tables
 (grids → communities → streets → district) is protected level by level only:
 a street blanked as a complement in the street table may still be the sum of
 its communities published in the community table, which then gives away the
-street's primary blank. Blanks are guaranteed to come in twos or more, not to
-leave a wide range: a reader who knows which blanks are complementary (they
-are at least ``k``) can still narrow the others, so do not publish the
-``secondary`` flag. A published total that is itself a small count must be
+street's primary blank. Within one grouping (relations that share no cell, as
+in a ranking against its parents' totals) no blank can be worked out even by a
+reader who knows which blanks are complementary (they are at least ``k``), so
+a table may mark them apart from the small counts; with row ``margins`` too,
+relations overlap and such a reader may still narrow a blank by combining them,
+so there do not publish the ``secondary`` flag. Blanks are guaranteed to come
+in twos or more, not to leave a wide range. A published total that is itself a small count must be
 suppressed by the same rule (a group whose only nonzero cell is blank has it
 as its total). Values of cells across different tables and time periods
 (trend tables with per-period and per-unit totals) are not cross-checked;
@@ -185,10 +189,11 @@ def suppress_complementary(
 
     A relation with exactly one blank gets its smallest other nonzero cell
     blanked too (the *secondary* or complementary cell; ties go to the first
-    row, then the first column in ``columns``). A relation whose blanks are all
-    primary, with a known total, and add up to the number of blanks (all ones)
-    or to that number times ``k - 1`` (all ``k - 1``) gets one more, since the
-    sum would pin each of them down. Blanking one relation may break another
+    row, then the first column in ``columns``). A relation with a known total
+    whose blanks add up to the least they could (each small count 1, each
+    complement ``k``: a reader who can tell them apart would pin them all), or
+    whose blanks are all small counts adding up to the most they could (all
+    ``k - 1``), gets one more. Blanking one relation may break another
     (a secondary cell of a group sits in its row's margin), so the rules are
     applied until nothing changes. Zeros are never blanked and never chosen:
     they disclose nobody, and a blank is known to be nonzero.
@@ -346,12 +351,15 @@ def _secondary_cells(rel: np.ndarray, cell: np.ndarray, is_total: np.ndarray, hi
     blank = hidden[cell]
     n_blank = np.bincount(rel, weights=blank, minlength=n_rel)
     need = n_blank == 1
-    # blanks all primary, total known, and their sum pins each one (all 1 or all k − 1)
-    pure = np.bincount(rel, weights=blank & prim[cell] & ~is_total, minlength=n_rel)
+    # total known and the blanks' sum at an end of its range pins each blank: the least
+    # (small counts 1, complements k) or, all small, the most (all k − 1)
+    small = np.bincount(rel, weights=blank & prim[cell] & ~is_total, minlength=n_rel)
     total_blank = np.bincount(rel, weights=blank & is_total, minlength=n_rel)
     blank_sum = np.bincount(rel, weights=np.where(blank, v[cell], 0.0), minlength=n_rel)
-    need |= ((n_blank >= 2) & (pure == n_blank) & (total_blank == 0)
-             & (np.isclose(blank_sum, n_blank) | np.isclose(blank_sum, n_blank * (k - 1))))
+    least = small + k * (n_blank - small)
+    most = np.where(small == n_blank, small * (k - 1), np.inf)
+    need |= ((n_blank >= 2) & (total_blank == 0)
+             & (np.isclose(blank_sum, least) | np.isclose(blank_sum, most)))
     pick = need[rel] & ~blank
     if not pick.any():
         return rel[:0]

@@ -83,8 +83,10 @@ def _relations(raw: pd.DataFrame, columns, groups, margins):
     return out
 
 
-def _blank_ranges(raw, published, columns, groups, margins=None):
-    """{(row, column): (lowest, highest)} a reader can deduce for each blank."""
+def _blank_ranges(raw, published, columns, groups, margins=None, *, k=None):
+    """{(row, column): (lowest, highest)} a reader can deduce for each blank; with ``k``, a
+    reader who also knows which blanks are small counts (1 … k − 1) and which complements
+    (≥ k)."""
     blanks = [(r, c) for c in columns for r in range(len(raw)) if pd.isna(published[c].iloc[r])]
     index = {b: i for i, b in enumerate(blanks)}
     a_eq, b_eq = [], []
@@ -99,12 +101,14 @@ def _blank_ranges(raw, published, columns, groups, margins=None):
         if row.any():
             a_eq.append(row)
             b_eq.append(known)
+    bounds = [(1, None) if k is None else (1, k - 1) if raw[c].iloc[r] < k else (k, None)
+              for r, c in blanks]
     ranges = {}
     for b, i in index.items():
         c = np.zeros(len(blanks))
         c[i] = 1.0
-        lo = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(1, None)).fun
-        hi = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=(1, None))
+        lo = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds).fun
+        hi = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=bounds)
         ranges[b] = (round(lo, 6), np.inf if hi.status == 3 else round(-hi.fun, 6))
     return ranges
 
@@ -181,6 +185,8 @@ def test_complementary_k_of_one_or_zero_suppresses_nothing(k):
     ([1, 1, 50], [True, True, True]),  # the two blanks add up to 2: both are 1
     ([4, 4, 50], [True, True, True]),  # …to 8 with k = 5: both are 4
     ([2, 3, 50], [True, True, False]),  # 5 = 1 + 4 = 2 + 3 = …: safe as it is
+    ([1, 5, 20], [True, True, True]),  # 1 + 5: a small count (≥ 1) and a complement (≥ 5)
+    ([2, 5, 20], [True, True, False]),  # 7 = 1 + 6 = 2 + 5
 ])
 def test_blanks_pinned_by_their_sum_get_company(values, hidden):
     t = pd.DataFrame({"n": values})
@@ -259,6 +265,21 @@ def test_random_tables_keep_the_rule_and_the_primary_blanks():
             assert not out[c][t[c] == 0].isna().any()
             assert (out[c].dropna() == t[c][out[c].notna()]).all()
         _check_relations(t, out, ["n", "x", "y"], t["g"].to_numpy(), {"n": ["x", "y"]})
+
+
+def test_one_grouping_pins_no_blank_even_when_complements_are_known():
+    """Against group totals only, a reader who can tell small counts (1 … k − 1) from
+    complements (≥ k) still cannot pin any blank, unless its group has nothing left to blank."""
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        n = int(rng.integers(3, 12))
+        t = pd.DataFrame({"g": rng.integers(0, 3, n), "n": rng.integers(0, 9, n)})
+        out = privacy.suppress_complementary(t, ["n"], by="g", k=4)
+        g = t["g"].to_numpy()
+        ranges = _blank_ranges(t, out, ["n"], g, k=4)
+        for (r, _), (lo, hi) in ranges.items():
+            rest = (g == g[r]) & (t["n"] > 0).to_numpy() & out["n"].notna().to_numpy()
+            assert hi > lo or not rest.any(), (t, out)
 
 
 def test_a_geodataframe_keeps_its_geometry():
