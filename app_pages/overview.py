@@ -19,7 +19,7 @@ from app_pages._workspace import (
 )
 from gridmap import GridmapError
 from gridmap.assign import assign_points
-from gridmap.district import District, ranking_table
+from gridmap.district import District, parent_units, ranking_table
 from gridmap.i18n import register, tr
 from layers.base import to_display
 from layers.cameras import camera_layer
@@ -32,10 +32,12 @@ register({
     "overview.rank.community": {"zh": "社区", "en": "Communities"},
     "overview.rank_help": {
         "zh": "得分 = 100 × 加权平均（密度完成率 0.3、结案率 0.3、1 − 超期占比 0.2、每千人事件数 0.2，"
-              "无人口数据时不含后者）；少于 5 的事件数不公开。详见区县报告的方法说明。",
+              "无人口数据时不含后者）；少于 5 的事件数不公开（标 * 者为免由合计推算而不公开）。"
+              "详见区县报告的方法说明。",
         "en": "Score = 100 × weighted mean of density completion (0.3), closure rate (0.3), "
               "1 − overdue share (0.2) and incidents per 1,000 residents (0.2, left out without "
-              "residents); incident counts below 5 are not published. The district report "
+              "residents); incident counts below 5 are not published (* marks a count withheld "
+              "so that a total cannot reveal one). The district report "
               "explains the method.",
     },
 })
@@ -99,8 +101,8 @@ def district_tables(ws: Workspace, data: DemoData) -> tuple[pd.DataFrame, dict[s
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _district_tables(_d: District, data_key: str, lang: str):
-    ranks = {by: ranking_table(_d.ranking(by), lang=lang) for by in ("street", "community")
-             if f"{by}_code" in _d.grids.columns}
+    ranks = {by: ranking_table(_d.ranking(by), lang=lang, within=parent_units(_d.grids, by))
+             for by in ("street", "community") if f"{by}_code" in _d.grids.columns}
     return _d.figures().table(lang), ranks
 
 

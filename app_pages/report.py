@@ -17,6 +17,7 @@ from gridmap.district import (
     data_sources,
     district_report,
     latest_full_month,
+    parent_units,
     ranking_table,
     read_meta,
 )
@@ -57,8 +58,9 @@ def report_files(_d: District, _path: str, data_key: str, lang: str, month: str 
 @st.cache_data(show_spinner=False, max_entries=16)
 def page_tables(_d: District, data_key: str, lang: str, month: str | None, k: int):
     """Key figures and the published rankings shown on the page."""
-    ranks = {by: ranking_table(_d.ranking(by), lang=lang, k=k) for by in ("street", "community")
-             if f"{by}_code" in _d.grids.columns}
+    ranks = {by: ranking_table(_d.ranking(by), lang=lang, k=k,
+                               within=parent_units(_d.grids, by))
+             for by in ("street", "community") if f"{by}_code" in _d.grids.columns}
     return _d.figures(month=month).table(lang), ranks
 
 

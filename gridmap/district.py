@@ -53,8 +53,10 @@ counts of 1 to k − 1 suppressed), density compliance by zone, street and
 community, the rankings, monthly incidents and closure rate by street, and the
 data sources with their dates (and, for the demo, its synthetic label).
 Published incident counts per unit (ranking tables, the map) are suppressed
-below ``k`` (default 5) together with the rates derived from them; district
-totals are not.
+below ``k`` (default 5) together with the rates derived from them; in the
+ranking tables so are the counts with which the district's total (for
+communities, their street's) would give a small one away (shown as ``*``, see
+:func:`gridmap.privacy.suppress_complementary`). District totals are not.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ from .crs import to_metric
 from .density import DensityResult, camera_density, point_groups
 from .events import OUTSIDE, ClosedLoop, closed_loop
 from .i18n import register, tr
-from .privacy import DEFAULT_MIN_COUNT, suppress_small_counts
+from .privacy import DEFAULT_MIN_COUNT, suppress_complementary
 from .report import Report, cjk_font
 
 __all__ = [
@@ -94,6 +96,7 @@ __all__ = [
     "latest_full_month",
     "month_change",
     "monthly_counts",
+    "parent_units",
     "ranking_table",
     "read_meta",
 ]
@@ -195,6 +198,9 @@ register({
                                             "counted in any density."},
     "district.note.suppressed": {"zh": "少于 {k} 的计数不公开。",
                                  "en": "Counts below {k} are not published."},
+    "district.note.complement": {"zh": "标 * 者：为免由合计推算出少于 {k} 的计数而不公开。",
+                                 "en": "* withheld so that a total cannot reveal a count below "
+                                       "{k}."},
     # table headers
     "district.col.unit": {"zh": "编码", "en": "Code"},
     "district.col.name": {"zh": "名称", "en": "Name"},
@@ -984,32 +990,74 @@ def _num(x: float, digits: int = 1) -> str:
     return "" if x is None or pd.isna(x) else f"{x:,.{digits}f}"
 
 
-def _publish_counts(frame: pd.DataFrame, counts: Sequence[str], dependent: Mapping[str, str],
-                    k: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """Suppress counts 1..k-1 (and dependent rates); returns the table and the row flags."""
-    out = suppress_small_counts(frame, counts, k=k, dependent=dependent, flag="_suppressed")
+def _publish_counts(frame: pd.DataFrame, counts: Sequence[str],
+                    dependent: Mapping[str, str | Sequence[str]], k: int, *,
+                    by: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Suppress counts 1..k-1, the complements their group totals would reveal (groups
+    ``by``, default one total) and dependent rates; returns the table and the row flags."""
+    out = suppress_complementary(frame, counts, by=by, k=k, dependent=dependent,
+                                 flag="_suppressed")
     return out, out.pop("_suppressed").to_numpy(dtype=bool)
 
 
+def parent_units(grids: pd.DataFrame, by: str) -> dict[str, str] | None:
+    """The street of each community, whose totals are published beside a community ranking.
+
+    Parameters
+    ----------
+    grids
+        Grids with ``community_code`` and ``street_code``.
+    by
+        ``"community"``, or ``"street"`` (a street's parent is the district).
+
+    Returns
+    -------
+    dict or None
+        ``{community_code: street_code}`` as text (a community whose grids lie
+        in several streets goes with the first); ``None`` for streets or when
+        the grids lack either code. Pass it as ``within`` to :func:`ranking_table`.
+    """
+    if by not in _UNIT_COLUMN:
+        raise ValueError(f"parent units of 'street' or 'community', got {by!r}.")
+    if by == "street" or not {"community_code", "street_code"} <= set(grids.columns):
+        return None
+    pairs = grids[["community_code", "street_code"]].dropna().astype(str)
+    pairs = pairs.drop_duplicates("community_code")
+    return dict(zip(pairs["community_code"], pairs["street_code"], strict=True))
+
+
 def ranking_table(rank: pd.DataFrame, *, lang: str = "zh", k: int = DEFAULT_MIN_COUNT,
-                  with_rate: bool | None = None) -> pd.DataFrame:
+                  with_rate: bool | None = None,
+                  within: Mapping[str, str] | None = None) -> pd.DataFrame:
     """A ranking (:meth:`District.ranking`) as published: localised headers, counts of 1 to
     ``k - 1`` and the rates derived from them shown as ``<k``, numbers as text.
 
-    ``with_rate`` (default: when the ranking has residents) adds incidents per 1,000 residents.
+    Counts withheld so that a published total cannot give a small count away are shown as
+    ``*`` (:func:`gridmap.privacy.suppress_complementary`): the total is the district's, or
+    with ``within`` (:func:`parent_units`, unit → parent unit) each parent's. ``with_rate`` (default: when the ranking has residents) adds incidents per
+    1,000 residents.
     """
     if with_rate is None:
         with_rate = bool(rank["part_rate"].notna().any())
+    by = None if within is None else rank["unit"].astype(str).map(within).to_numpy()
     pub, _ = _publish_counts(
-        rank, ["incidents", "overdue"],
-        {"closure_rate": "incidents", "overdue_share": "incidents", "per_1000": "incidents"}, k)
+        rank, ["incidents", "overdue"], {"closure_rate": "incidents", "per_1000": "incidents",
+                                         "overdue_share": ("incidents", "overdue")}, k, by=by)
     less = f"<{k}"
+    # why a cell is blank: a small count of its own (<k) or withheld as a complement (*)
+    small_n = rank["incidents"].between(1, k - 1).to_numpy()
+    small_share = small_n | rank["overdue"].between(1, k - 1).to_numpy()
 
-    def count(v: object) -> str:
-        return less if pd.isna(v) else f"{int(v):,}"
+    def withheld(small: bool) -> str:
+        return less if small else "*"
 
-    def rate(v: object, c: object) -> str:
-        return less if pd.isna(c) else _num(100 * float(v)) if pd.notna(v) else "–"
+    def count(v: object, small: bool) -> str:
+        return withheld(small) if pd.isna(v) else f"{int(v):,}"
+
+    def rate(v: object, c: object, small: bool) -> str:  # c: the rate before suppression
+        if pd.isna(v) and pd.notna(c):
+            return withheld(small)
+        return _num(100 * float(v)) if pd.notna(v) else "–"
 
     rows = {
         tr("district.col.rank", lang): pub["rank"].astype(int).to_numpy(),
@@ -1017,16 +1065,17 @@ def ranking_table(rank: pd.DataFrame, *, lang: str = "zh", k: int = DEFAULT_MIN_
                                         for n, u in zip(pub["name"], pub["unit"], strict=True)],
         tr("district.col.score", lang): [_num(s, 2) for s in pub["score"]],
         tr("district.col.completion", lang): [_num(c) for c in pub["completion_pct"]],
-        tr("district.col.incidents", lang): [count(v) for v in pub["incidents"]],
-        tr("district.col.closure", lang): [rate(v, c) for v, c in
-                                           zip(pub["closure_rate"], pub["incidents"], strict=True)],
-        tr("district.col.overdue_share", lang): [rate(v, c) for v, c in zip(
-            pub["overdue_share"], pub["incidents"], strict=True)],
+        tr("district.col.incidents", lang): [count(v, s) for v, s in
+                                             zip(pub["incidents"], small_n, strict=True)],
+        tr("district.col.closure", lang): [rate(v, c, s) for v, c, s in zip(
+            pub["closure_rate"], rank["closure_rate"], small_n, strict=True)],
+        tr("district.col.overdue_share", lang): [rate(v, c, s) for v, c, s in zip(
+            pub["overdue_share"], rank["overdue_share"], small_share, strict=True)],
     }
     if with_rate:
         rows[tr("district.col.per_1000", lang)] = [
-            less if pd.isna(c) else _num(v, 2) for v, c in
-            zip(pub["per_1000"], pub["incidents"], strict=True)]
+            withheld(s) if pd.isna(c) else _num(v, 2) for v, c, s in
+            zip(pub["per_1000"], pub["incidents"], small_n, strict=True)]
     rows[tr("district.col.unit", lang)] = pub["unit"].to_numpy()
     return pd.DataFrame(rows)
 
@@ -1179,12 +1228,13 @@ def district_report(
                              _compliance_table(district.compliance("community"), lang,
                                                by="community"))
         with_rate = district.grid_population is not None
-        for rank, key in ((rank_s, "district.sec.rank_street"),
-                          (rank_c, "district.sec.rank_community")):
+        for rank, by in ((rank_s, "street"), (rank_c, "community")):
             if rank is not None:
-                report.add_table(tr(key, lang),
-                                 ranking_table(rank, lang=lang, k=k, with_rate=with_rate),
-                                 note=tr("district.note.suppressed", lang, k=k))
+                report.add_table(tr(f"district.sec.rank_{by}", lang),
+                                 ranking_table(rank, lang=lang, k=k, with_rate=with_rate,
+                                               within=parent_units(district.grids, by)),
+                                 note=" ".join(tr(f"district.note.{n}", lang, k=k)
+                                               for n in ("suppressed", "complement")))
         if len(district.incidents):
             fig = _chart_monthly(district, mc, lang)
             report.add_figure(tr("district.sec.chart_monthly", lang), fig)

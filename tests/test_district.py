@@ -18,6 +18,7 @@ out by hand in the comments.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -39,6 +40,8 @@ from gridmap.district import (
     latest_full_month,
     month_change,
     monthly_counts,
+    parent_units,
+    ranking_table,
     read_meta,
 )
 from gridmap.ingest import read_layer
@@ -279,6 +282,62 @@ def test_no_incidents():
     r = d.ranking("street")
     assert (r["incidents"] == 0).all()
     assert district_report(d, lang="zh").to_html().startswith("<!DOCTYPE html>")
+
+
+def _rank(units, incidents, overdue) -> pd.DataFrame:
+    """A ranking as District.ranking returns it, the columns ranking_table reads."""
+    n = np.asarray(incidents, dtype=float)
+    return pd.DataFrame({
+        "unit": units, "name": units, "rank": np.arange(1, len(units) + 1),
+        "score": 50.0, "completion_pct": 100.0, "incidents": incidents, "overdue": overdue,
+        "closure_rate": np.where(n > 0, 0.5, np.nan),
+        "overdue_share": np.where(n > 0, np.asarray(overdue) / np.maximum(n, 1), np.nan),
+        "per_1000": np.nan, "part_rate": np.nan})
+
+
+def test_ranking_table_withholds_what_the_district_total_gives_away():
+    # district total 35: A's 3 alone blank would be 35 − 12 − 20; C's overdue 2 would be its
+    # share 10 % × 20. So B's count (the next smallest) is withheld (*), with its rates.
+    rank = _rank(["A", "B", "C"], [3, 12, 20], [0, 6, 2])
+    t = ranking_table(rank, lang="en", k=5, with_rate=False).set_index("Code")
+    assert t["Incidents"].tolist() == ["<5", "*", "20"]
+    assert t["Closure %"].tolist() == ["<5", "*", "50.0"]
+    assert t["Overdue %"].tolist() == ["<5", "*", "<5"]
+    # each column holds no blank or two: no count is the total minus the rest
+    shown = t["Incidents"].isin(["<5", "*"])
+    assert shown.sum() != 1
+    assert rank["incidents"].tolist() == [3, 12, 20]  # input untouched
+
+
+def test_ranking_table_within_parents_and_parent_units():
+    # communities X1, X2 of street S1 (total 33, published in the street ranking), Y1, Y2
+    # of S2: only X1 is small, so X2 (not the district-wide smallest, Y1) is withheld
+    rank = _rank(["X1", "X2", "Y1", "Y2"], [3, 30, 8, 9], [0, 0, 0, 0])
+    alone = ranking_table(rank, lang="en", k=5, with_rate=False)["Incidents"].tolist()
+    assert alone == ["<5", "30", "*", "9"]
+    within = {"X1": "S1", "X2": "S1", "Y1": "S2", "Y2": "S2"}
+    t = ranking_table(rank, lang="en", k=5, with_rate=False, within=within)
+    assert t["Incidents"].tolist() == ["<5", "*", "8", "9"]
+    g = _grids()
+    assert parent_units(g, "community") == {"C1": "S1", "C2": "S1", "C3": "S2"}
+    assert parent_units(g, "street") is None
+    assert parent_units(g.drop(columns="street_code"), "community") is None
+    with pytest.raises(ValueError, match="street"):
+        parent_units(g, "grid")
+
+
+def test_report_community_ranking_withholds_a_complement_within_its_street():
+    # k = 2: C2 has 1 incident; its street S1 (4 incidents, shown in the street ranking)
+    # would give it away as 4 − 3, so C1's 3 is withheld; C3 (street S2) is shown
+    html = district_report(_district(), lang="en", k=2).to_html()
+    part = html[html.index("Ranking of communities"):]
+    part = part[:part.index("</table>")]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", part)
+    row = {c: cells[i - 7:i] for i, c in enumerate(cells) if c in ("C1", "C2", "C3")}
+    assert row["C2"][4] == "&lt;2"
+    assert row["C1"][4] == "*"
+    assert row["C3"][4] == "4"
+    assert "withheld so that a total cannot reveal a count below 2" in html
 
 
 # --------------------------------------------------------------------- report
