@@ -736,6 +736,35 @@ def _build_index(polys: np.ndarray) -> _CellIndex | None:
     return _CellIndex(x0, y1, cs, nx, ny, info, table, coords, ring_off, geom_ring)
 
 
+_INDEX_CACHE: dict[bytes, tuple[np.ndarray, _CellIndex | None]] = {}
+_INDEX_CACHE_SIZE = 8
+_INDEX_LOCK = threading.Lock()
+
+
+def _index_for(polys: np.ndarray) -> _CellIndex | None:
+    """:func:`_build_index`, reused while the same polygon objects are assigned to again.
+
+    An app assigns cameras, incidents and places to the same (shared, read-only)
+    grids many times. shapely geometries are immutable, so the index of an
+    array of the *same* geometry objects never changes. The key is the
+    objects' addresses; the entry keeps the array alive, so an address cannot
+    be reused by another geometry while its entry exists. The least recently
+    used of :data:`_INDEX_CACHE_SIZE` entries is dropped.
+    """
+    key = np.fromiter(map(id, polys), dtype=np.uintp, count=len(polys)).tobytes()
+    with _INDEX_LOCK:
+        hit = _INDEX_CACHE.pop(key, None)
+        if hit is not None:
+            _INDEX_CACHE[key] = hit  # most recently used last
+            return hit[1]
+    index = _build_index(polys)
+    with _INDEX_LOCK:
+        _INDEX_CACHE[key] = (np.array(polys, dtype=object, copy=True), index)
+        while len(_INDEX_CACHE) > _INDEX_CACHE_SIZE:
+            _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
+    return index
+
+
 def _locate(index: _CellIndex | None, x: np.ndarray, y: np.ndarray,
             polys: np.ndarray) -> np.ndarray:
     """Lowest polygon position that covers each point (-1: none), with the index."""
@@ -812,12 +841,12 @@ def assign_points(
     if len(points) >= _PARALLEL_FROM:
         # build the cell index (numba, no GIL) while GEOS reads the point coordinates
         with ThreadPoolExecutor(max_workers=1) as pool:
-            future = pool.submit(_build_index, polys)
+            future = pool.submit(_index_for, polys)
             x, y, pindex = _point_coords(points, grids.crs, crs)
             cells = future.result()
     else:
         x, y, pindex = _point_coords(points, grids.crs, crs)
-        cells = _build_index(polys) if len(x) else None
+        cells = _index_for(polys) if len(x) else None
     index = _locate(cells, x, y, polys)
     ids = grids[col] if col is not None else grids.index.to_series()
     return Assignment(

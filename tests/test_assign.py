@@ -10,6 +10,7 @@ import shapely
 from shapely.geometry import Point, box
 
 from gridmap import CRSError, SchemaError
+from gridmap import assign as assign_mod
 from gridmap.assign import _assign_strtree, assign_points, pick_grid_id
 
 METRIC = "EPSG:4549"
@@ -257,3 +258,35 @@ def test_points_on_the_outer_edge_of_the_extent(seed: int) -> None:
     ref = _assign_strtree(edge[:, 0], edge[:, 1], grids.geometry.values)
     np.testing.assert_array_equal(a.index, ref)
     assert (a.index[:2000] >= 0).mean() > 0.99  # the frame's edges are grid edges
+
+
+def test_index_reuse_same_geometries_and_never_stale(grid2x2: gpd.GeoDataFrame,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cell index is built once per array of geometry objects, and never reused for others."""
+    built: list[int] = []
+    real = assign_mod._build_index
+
+    def counting(polys):
+        built.append(len(polys))
+        return real(polys)
+
+    monkeypatch.setattr(assign_mod, "_build_index", counting)
+    monkeypatch.setattr(assign_mod, "_INDEX_CACHE", {})
+    x0, y0 = grid2x2.total_bounds[:2]
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([x0 + 50, x0 + 150], [y0 + 50, y0 + 150]),
+                           crs=grid2x2.crs)
+    first = assign_points(pts, grid2x2).index
+    second = assign_points(pts, grid2x2).index
+    assert built == [4]  # the second call found the index
+    np.testing.assert_array_equal(first, second)
+    # new geometries (a shifted copy): a new index, and the answers follow the new shapes
+    moved = grid2x2.copy()
+    moved["geometry"] = grid2x2.geometry.translate(10_000, 0)
+    assert (assign_points(pts, moved).index == -1).all()
+    assert built == [4, 4]
+    # the cache is bounded
+    for i in range(assign_mod._INDEX_CACHE_SIZE + 3):
+        g = grid2x2.copy()
+        g["geometry"] = grid2x2.geometry.translate(i + 1.0, 0)
+        assign_points(pts, g)
+    assert len(assign_mod._INDEX_CACHE) == assign_mod._INDEX_CACHE_SIZE
