@@ -30,10 +30,17 @@ from app_pages._workspace import (
 )
 from gridmap import GridmapError
 from gridmap.assign import assign_points
-from gridmap.events import DEFAULT_TIME_LIMIT, OUTSIDE, ClosedLoop, closed_loop, closed_loop_trend
+from gridmap.events import (
+    DEFAULT_TIME_LIMIT,
+    OUTSIDE,
+    ClosedLoop,
+    closed_loop,
+    closed_loop_trend,
+    published_table,
+)
 from gridmap.export import neutralise_formulas
 from gridmap.i18n import register, tr
-from gridmap.privacy import suppress_complementary, suppress_small_counts
+from gridmap.privacy import suppress_small_counts
 from gridmap.schema import INCIDENT_STATUSES
 from layers.base import to_display
 from layers.events import METRICS, closed_loop_layer
@@ -241,22 +248,16 @@ def main() -> None:
     names = _names(data, level)
     if names and "name" not in table:
         table.insert(1, "name", table["unit"].map(lambda u: names.get(u, u)))
-    counts = ["n", *INCIDENT_STATUSES, "overdue", "closed_late", "open_overdue"]
-    # a rate or time of few closed cases reveals them: blank it with the closed count
-    rates = {"closure_rate": ("closed", "n"), "median_hours": "closed", "p90_hours": "closed",
-             "on_time_rate": ("n", "closed", "closed_late"),
-             "score": ("n", "closed", "closed_late")}
-    # the metrics above publish the area's totals and n = the statuses, overdue = late + open:
-    # blank complements so that no blank is their difference (outside is a group of its own)
-    published = suppress_complementary(
-        table, counts, by=(table["unit"] == OUTSIDE).to_numpy(), k=k, dependent=rates,
-        margins={"n": list(INCIDENT_STATUSES), "overdue": ["closed_late", "open_overdue"]})
+    # small counts hidden, and every cell their published totals would reveal
+    published = published_table(table, k=k)
     st.subheader(tr(f"events.level.{level}", lang))
     view, config = _shown_table(published, level, lang)
     st.dataframe(view, hide_index=True, width="stretch", column_config=config)
     outside = table[table["unit"] == OUTSIDE]
     if len(outside):
-        st.caption(tr("events.outside", lang, n=int(outside["n"].iloc[0])))
+        n_out = int(outside["n"].iloc[0])
+        # a small count is published as "<k", like every other count on the page
+        st.caption(tr("events.outside", lang, n=n_out if n_out >= k else f"<{k}"))
 
     freq = st.radio(tr("events.trend", lang), ["week", "month"], horizontal=True,
                     format_func=lambda f: tr(f"events.trend.{f}", lang), key="events.freq")

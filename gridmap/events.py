@@ -63,6 +63,7 @@ __all__ = [
     "closed_loop_trend",
     "incident_status",
     "parse_deadline",
+    "published_table",
     "rank_units",
 ]
 
@@ -462,3 +463,34 @@ def _period_counts(key: np.ndarray, n: int, closed: np.ndarray, on_time: np.ndar
         "on_time": np.bincount(key[on_time], minlength=n),
         "median_hours": median,
     }
+
+
+def published_table(table: pd.DataFrame, *, k: int | None = None) -> pd.DataFrame:
+    """A closed-loop table (:attr:`ClosedLoop.table`) ready to publish: small counts hidden.
+
+    Counts of 1 to ``k - 1`` are blanked, and with them every rate or time
+    they would reveal; then complementary cells, so that no blank can be
+    worked out from a published total (:func:`gridmap.privacy.
+    suppress_complementary`): the units' totals (the row of incidents outside
+    every grid is a group of its own), ``n`` = the four statuses and
+    ``overdue`` = closed late + open overdue in each row. The Events page and
+    ``gridmap events`` publish this.
+
+    Parameters
+    ----------
+    table
+        The raw table; it is not changed.
+    k
+        Minimum published count (default :data:`gridmap.privacy.DEFAULT_MIN_COUNT`).
+    """
+    from .privacy import DEFAULT_MIN_COUNT, suppress_complementary
+
+    counts = ["n", *INCIDENT_STATUSES, "overdue", "closed_late", "open_overdue"]
+    # a rate or time of few closed cases reveals them: blank it with its counts
+    rates = {"closure_rate": ("closed", "n"), "median_hours": "closed", "p90_hours": "closed",
+             "on_time_rate": ("n", "closed", "closed_late"),
+             "score": ("n", "closed", "closed_late")}
+    return suppress_complementary(
+        table, counts, by=(table["unit"] == OUTSIDE).to_numpy(),
+        k=DEFAULT_MIN_COUNT if k is None else k, dependent=rates,
+        margins={"n": list(INCIDENT_STATUSES), "overdue": ["closed_late", "open_overdue"]})

@@ -54,10 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``gridmap events``; return the exit code."""
-    from ..events import OUTSIDE, closed_loop, closed_loop_trend
+    from ..events import OUTSIDE, closed_loop, closed_loop_trend, published_table
     from ..export import write_result
     from ..privacy import suppress_small_counts
-    from ..schema import INCIDENT_STATUSES
     from .density import read_cameras, read_grids, show_table
 
     grids = read_grids(args.grids, coords=args.coords)
@@ -74,10 +73,7 @@ def run(args: argparse.Namespace) -> int:
     limits = f"each incident's {res.time_limit} (hours), else " if res.time_limit else ""
     print(f"deadline {limits}{res.deadline}; open cases judged at {res.now:%Y-%m-%d %H:%M}")
     show_table(table, limit=40, title=f"\nClosed loop by {res.by} ({len(table)} rows, ranked)")
-    counts = ["n", *INCIDENT_STATUSES, "overdue", "closed_late", "open_overdue"]
-    rates = dict.fromkeys(("closure_rate", "on_time_rate", "median_hours", "p90_hours",
-                           "score"), "n")
-    published = suppress_small_counts(table, counts, k=args.min_count, dependent=rates)
+    published = published_table(table, k=args.min_count)
     out = Path(args.out)
     write_result(published, out)
     print(f"{len(published)} rows written to {out}")
