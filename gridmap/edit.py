@@ -332,6 +332,7 @@ class PlanEditor:
             _State(assignment.reindex(units.index).copy(), frozenset(locked), "start")
         ]
         self._undone: list[_State] = []
+        self._grids_of: tuple[_State, gpd.GeoDataFrame] | None = None
 
     # state ------------------------------------------------------------------
     @property
@@ -473,6 +474,10 @@ class PlanEditor:
         return table.rename_axis("grid_id").reset_index()
 
     def grids(self) -> gpd.GeoDataFrame:
-        """The current grids as polygons, with :meth:`stats` columns."""
-        g = dissolve_plan(self._units, self._done[-1].assignment)
-        return g.drop(columns="n_units").merge(self.stats(), on="grid_id")
+        """The current grids as polygons, with :meth:`stats` columns (a new frame each call)."""
+        state = self._done[-1]
+        if self._grids_of is None or self._grids_of[0] is not state:
+            # dissolving is the slow part: done once per state of the plan
+            g = dissolve_plan(self._units, state.assignment)
+            self._grids_of = (state, g.drop(columns="n_units").merge(self.stats(), on="grid_id"))
+        return self._grids_of[1].copy()

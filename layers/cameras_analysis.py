@@ -21,6 +21,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import folium
 import geopandas as gpd
@@ -324,9 +325,13 @@ class TipPolygons(Layer):
         self.highlight = highlight
         self.spec = spec
 
-    @property
+    @cached_property
     def payload(self) -> str:
-        """The layer's data as JSON safe inside ``<script>`` (built when rendered)."""
+        """The layer's data as JSON safe inside ``<script>``.
+
+        Built on the first render and kept: ``st_folium`` renders a map's elements
+        more than once, and the layer's data does not change after construction.
+        """
         return _script_json({
             "g": self.coords, "rows": self.rows, "s": self.style_index,
             "styles": self.styles, "hl": self.highlight, "tip": asdict(self.spec),

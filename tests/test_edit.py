@@ -114,3 +114,25 @@ def test_editor_fixed_target(plan):
     units, a = plan
     ed = PlanEditor(units, a, fields=["households"], target={"households": 30.0})
     assert ed.stats().set_index("grid_id").loc["C", "households_dev"] == pytest.approx(44 / 30 - 1)
+
+
+def test_editor_grids_follow_every_state(plan):
+    """grids() is dissolved once per plan state, but always shows the current state and
+    hands out a frame the caller may change."""
+    units, a = plan
+    ed = PlanEditor(units, a, fields=["households"])
+    first = ed.grids()
+    assert sorted(first["grid_id"]) == ["A", "B", "C"]
+    first.loc[first.index[0], "households"] = -1.0
+    first = first.set_geometry(first.geometry.buffer(-10))
+    again = ed.grids().set_index("grid_id")
+    assert again.loc["A", "households"] == 12.0
+    assert again.loc["A"].geometry.area == pytest.approx(200 * 400)
+    ed.merge(["A", "B"])
+    merged = ed.grids().set_index("grid_id")
+    assert merged.loc["A", "households"] == 40.0
+    assert merged.loc["A"].geometry.area == pytest.approx(400 * 400)
+    ed.undo()
+    assert sorted(ed.grids()["grid_id"]) == ["A", "B", "C"]
+    ed.redo()
+    assert ed.grids().set_index("grid_id").loc["A", "n_units"] == 16
