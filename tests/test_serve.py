@@ -36,3 +36,96 @@ def test_every_project_module_imported_by_the_real_pages_is_listed():
                 assert node.module in listed, (script.name, node.module)
     for name in listed:
         assert importlib.import_module(name).__name__ == name
+
+
+def test_page_paths_follow_app_pages():
+    from benchmarks.bench_pages import pages
+
+    stems = [Path(p).stem for p in pages()]
+    assert serve.page_paths() == ["", *stems[1:]]
+    assert len(stems) == 7 and stems[0] == "overview"
+
+
+def test_warm_up_is_skipped_when_off_or_behind_sign_in(monkeypatch):
+    monkeypatch.delenv("GRIDMAP_PASSWORD", raising=False)
+    monkeypatch.setenv("GRIDMAP_WARMUP", "1")
+    assert serve.warm_up_wanted() is None
+    monkeypatch.setenv("GRIDMAP_WARMUP", "0")
+    assert "GRIDMAP_WARMUP" in serve.warm_up_wanted()
+    monkeypatch.setenv("GRIDMAP_WARMUP", "1")
+    monkeypatch.setenv("GRIDMAP_PASSWORD", "s3cret")
+    assert "sign-in" in serve.warm_up_wanted()
+
+
+def _serve(data_dir: Path, log: Path):
+    """Start serve.py on a free port against ``data_dir``; return the process."""
+    import os
+    import socket
+    import subprocess
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "GRIDMAP_DATA_DIR": str(data_dir), "GRIDMAP_WARMUP": "1"}
+    env.pop("GRIDMAP_PASSWORD", None)
+    return subprocess.Popen(
+        [sys.executable, "serve.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    ), f"http://127.0.0.1:{port}"
+
+
+def _wait_for(log: Path, text: str, proc, seconds: float = 240) -> str:
+    import time
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < seconds:
+        out = log.read_text(encoding="utf-8", errors="replace")
+        if text in out:
+            return out
+        assert proc.poll() is None, out
+        time.sleep(0.5)
+    raise AssertionError(f"{text!r} not in the server log:\n{out}")
+
+
+def _stop(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except Exception:
+        proc.kill()
+        raise
+
+
+def test_server_warms_up_every_page_and_reports_page_errors(app_data_dir, tmp_path):
+    """The launcher runs every page once at start (no page shows an error on the demo);
+    on a data folder without a district each page's error reaches the server log."""
+    log = tmp_path / "serve.log"
+    proc, url = _serve(app_data_dir, log)
+    try:
+        out = _wait_for(log, "gridmap: warm-up done", proc)
+        assert "warm-up done: 7 of 7 pages run" in out, out
+        assert "showed an error" not in out and "failed" not in out, out
+        # the same client, by hand: one page, its time and no errors
+        seconds, errors = serve.open_page(url, "events")
+        assert seconds > 0 and errors == []
+    finally:
+        _stop(proc)
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "notes.txt").write_text("not a district", encoding="utf-8")
+    log2 = tmp_path / "serve2.log"
+    proc, url = _serve(broken, log2)
+    try:
+        out = _wait_for(log2, "gridmap: warm-up done", proc)
+        errors = [line for line in out.splitlines() if "showed an error" in line]
+        # every page that reads the district says what is missing (the data page reads
+        # only this session's uploads)
+        pages = {line.split("page ")[1].split(" ")[0].strip("'") for line in errors}
+        assert pages == {"(default)", "grids", "heatmaps", "events", "cameras", "report"}, out
+        assert all("GRIDMAP_DATA_DIR" in line for line in errors), errors
+    finally:
+        _stop(proc)
