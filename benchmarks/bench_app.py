@@ -156,61 +156,6 @@ def _draw_times(pages: dict[str, tuple[str, int]]) -> dict[str, float]:
     return out
 
 
-def _page_times(data_dir: Path, n_grids: int) -> dict[str, float]:
-    """Seconds from opening the app's overview page to the grids drawn: first and warm loads."""
-    import subprocess
-    import sys
-    import urllib.request
-
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        return {}
-    from playwright.sync_api import sync_playwright
-
-    with socketserver.TCPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler) as s:
-        port = s.server_address[1]
-    env = {**os.environ, "GRIDMAP_DATA_DIR": str(data_dir)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    times: list[float] = []
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=chromium,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"],
-            )
-            for _ in range(4):
-                page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
-                page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
-                    "http://127.0.0.1") else r.abort())
-                t0 = time.perf_counter()
-                page.goto(url)
-                frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
-                frame.locator(f"path.leaflet-interactive >> nth={n_grids - 1}").wait_for(
-                    state="attached", timeout=180_000)
-                frame.locator(".marker-cluster, .gridmap-camera").first.wait_for(
-                    state="attached", timeout=180_000)
-                times.append(time.perf_counter() - t0)
-                page.close()
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    return {"first": times[0], "warm": float(np.median(times[1:]))}
-
-
 PAYLOAD_TARGET_MB = 5.0
 
 
@@ -302,13 +247,4 @@ def run(quick: bool) -> list[dict]:
             "incidents_on_shared_edges": on_edges,
             "agree": agree,
         })
-        if scale != "city":
-            page = _page_times(_district(scale), len(grids))
-            if page:
-                rows.append({
-                    "case": f"app overview page (Streamlit, Chromium, internet blocked), demo {scale}",
-                    "ours_first_load_s": round(page["first"], 2),
-                    "ours_warm_load_s": round(page["warm"], 2),
-                    "peer": "none: explore() has no app page",
-                })
     return rows
