@@ -35,12 +35,11 @@ from gridmap.events import (
     OUTSIDE,
     ClosedLoop,
     closed_loop,
-    closed_loop_trend,
     published_table,
+    published_trend,
 )
 from gridmap.export import neutralise_formulas
 from gridmap.i18n import register, tr
-from gridmap.privacy import suppress_small_counts
 from gridmap.schema import INCIDENT_STATUSES
 from layers.base import to_display
 from layers.events import METRICS, closed_loop_layer
@@ -167,13 +166,6 @@ def _shown_table(published: pd.DataFrame, level: str, lang: str) -> tuple[pd.Dat
     return shown.rename(columns=headers), config
 
 
-def _published_trend(res: ClosedLoop, freq: str, k: int, units: list[str] | None) -> pd.DataFrame:
-    """The trend with counts of 1 to k − 1 (and the rates and times they reveal) blanked."""
-    trend = closed_loop_trend(res, freq=freq, units=units)
-    return suppress_small_counts(trend, ["reported", "closed"], k=k, flag=None, dependent={
-        "closure_rate": "closed", "median_hours": "closed", "on_time_rate": "reported"})
-
-
 def _names(data: DemoData, level: str) -> dict:
     return {"street": data.street_names, "community": data.community_names}.get(level, {})
 
@@ -261,7 +253,7 @@ def main() -> None:
 
     freq = st.radio(tr("events.trend", lang), ["week", "month"], horizontal=True,
                     format_func=lambda f: tr(f"events.trend.{f}", lang), key="events.freq")
-    overall = _published_trend(res, freq, k, units=[]).set_index("period")
+    overall = published_trend(res, freq=freq, units=[], k=k).set_index("period")
     t1, t2 = st.columns(2)
     series = {"reported": tr("events.trend.reported", lang),
               "closed": tr("events.trend.closed", lang),
@@ -302,7 +294,7 @@ def main() -> None:
     with d2:
         st.download_button(
             "Excel",
-            lambda: _excel({"ranking": ranking, "trend": _published_trend(res, freq, k, None)}),
+            lambda: _excel({"ranking": ranking, "trend": published_trend(res, freq=freq, k=k)}),
             file_name=f"closed_loop_{level}.xlsx", key="events.dl.xlsx", on_click="ignore",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -64,6 +64,7 @@ __all__ = [
     "incident_status",
     "parse_deadline",
     "published_table",
+    "published_trend",
     "rank_units",
 ]
 
@@ -494,3 +495,39 @@ def published_table(table: pd.DataFrame, *, k: int | None = None) -> pd.DataFram
         table, counts, by=(table["unit"] == OUTSIDE).to_numpy(),
         k=DEFAULT_MIN_COUNT if k is None else k, dependent=rates,
         margins={"n": list(INCIDENT_STATUSES), "overdue": ["closed_late", "open_overdue"]})
+
+
+def published_trend(result: ClosedLoop, *, freq: str = "week", units: list[str] | None = None,
+                    k: int | None = None) -> pd.DataFrame:
+    """:func:`closed_loop_trend` ready to publish: small counts hidden, with their complements.
+
+    ``reported`` and ``closed`` counts of 1 to ``k - 1`` are blanked, with the
+    rates and times they reveal; then complementary cells
+    (:func:`gridmap.privacy.suppress_complementary`): the total's periods
+    (unit ``"(all)"``) add up to the area's published totals, and the units'
+    rows form a unit × period table whose unit totals (the closed-loop table)
+    and period totals (the ``"(all)"`` rows) are both published. The Events
+    page and ``gridmap events --trend`` publish this.
+
+    Parameters
+    ----------
+    result
+        Output of :func:`closed_loop`.
+    freq, units
+        As :func:`closed_loop_trend`.
+    k
+        Minimum published count (default :data:`gridmap.privacy.DEFAULT_MIN_COUNT`).
+    """
+    from .privacy import DEFAULT_MIN_COUNT, suppress_complementary
+
+    trend = closed_loop_trend(result, freq=freq, units=units)
+    k = DEFAULT_MIN_COUNT if k is None else k
+    options = {"k": k, "flag": None, "dependent": {
+        "closure_rate": ("reported", "closed"), "on_time_rate": ("reported", "closed"),
+        "median_hours": "closed"}}
+    total = (trend["unit"] == "(all)").to_numpy()
+    parts = [suppress_complementary(trend[total], ["reported", "closed"], **options)]
+    if not total.all():
+        parts.append(suppress_complementary(trend[~total], ["reported", "closed"], by="unit",
+                                            also_by="period", **options))
+    return pd.concat(parts).loc[trend.index]

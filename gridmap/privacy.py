@@ -168,6 +168,7 @@ def suppress_complementary(
     columns: Iterable[str],
     *,
     by: Hashable | Sequence[Hashable] | pd.Series | np.ndarray | None = None,
+    also_by: Hashable | Sequence[Hashable] | pd.Series | np.ndarray | None = None,
     margins: Mapping[str, Sequence[str]] | None = None,
     k: int = DEFAULT_MIN_COUNT,
     dependent: Mapping[str, str | Sequence[str]] | None = None,
@@ -183,7 +184,9 @@ def suppress_complementary(
 
     * each count column within each group of ``by`` (the group's total of that
       column is published elsewhere, e.g. a street's incidents next to its
-      grids' incidents);
+      grids' incidents), and within each group of ``also_by`` when given (a
+      table of two dimensions, e.g. unit × period, whose totals are published
+      both ways);
     * each row's ``margins`` (``total = part + part + …``, e.g. ``n`` = the
       four statuses): its total cell and its part cells.
 
@@ -213,6 +216,11 @@ def suppress_complementary(
         own. Use the finest published parent level (communities rather than
         streets when both are published): protecting each community protects
         each street made of them.
+    also_by
+        A second grouping whose totals are published too, given like ``by``
+        (``None``, the default: none). Each cell then sits in two relations,
+        one of each grouping, as in a unit × period table whose unit totals
+        and period totals are both published.
     margins
         ``{total_column: [part_columns]}``: in every row the parts add up to
         the total (all must be in ``columns``).
@@ -264,12 +272,14 @@ def suppress_complementary(
     if outside:
         raise ValueError(f"margin column(s) {outside} are not among the count columns "
                          f"{columns}; add them to `columns`.")
-    groups = _group_codes(df, by)
+    groupings = [_group_codes(df, by)]
+    if also_by is not None:
+        groupings.append(_group_codes(df, also_by))
     values = (np.column_stack([_numeric(df[c]) for c in columns]) if columns
               else np.empty((len(df), 0)))
     primary = _small(values, k)
     position = {c: j for j, c in enumerate(columns)}
-    hidden = _complementary(values, primary, groups,
+    hidden = _complementary(values, primary, groupings,
                             [(position[t], [position[p] for p in parts])
                              for t, parts in margins.items()], k)
     out = df.copy()
@@ -301,7 +311,7 @@ def _group_codes(df: pd.DataFrame,
     return df.groupby(labels, sort=False, dropna=False).ngroup().to_numpy(dtype=np.intp)
 
 
-def _complementary(values: np.ndarray, primary: np.ndarray, groups: np.ndarray,
+def _complementary(values: np.ndarray, primary: np.ndarray, groupings: list[np.ndarray],
                    margins: list[tuple[int, list[int]]], k: int) -> np.ndarray:
     """Cells to blank (rows × columns): ``primary`` plus the secondary cells.
 
@@ -316,11 +326,12 @@ def _complementary(values: np.ndarray, primary: np.ndarray, groups: np.ndarray,
     prim = primary.ravel()
     rows = np.arange(n_rows)
     families = []
-    # every count column within every group: relation = column × group
-    n_groups = int(groups.max()) + 1
-    rel = (np.arange(n_cols)[None, :] * n_groups + groups[:, None]).ravel()
+    # every count column within every group of each grouping: relation = column × group
     cell = np.arange(n_rows * n_cols)
-    families.append((rel, cell, np.zeros(cell.size, dtype=bool)))
+    for groups in groupings:
+        n_groups = int(groups.max()) + 1
+        rel = (np.arange(n_cols)[None, :] * n_groups + groups[:, None]).ravel()
+        families.append((rel, cell, np.zeros(cell.size, dtype=bool)))
     # every row's margins: relation = margin × row, its total cell first
     for m, (total, parts) in enumerate(margins):
         cols = np.array([total, *parts], dtype=np.intp)

@@ -433,3 +433,61 @@ def test_cli_publishes_the_same_table_as_the_events_page(demo_small, tmp_path):
     # complements were needed here: blanks that hide counts of k or more
     rawc = raw.astype({"unit": str}).set_index("unit").loc[want.index, counts]
     assert (got.loc[want.index, counts].isna() & (rawc >= 5)).to_numpy().any()
+
+
+def _one_or_none_blank(raw: pd.Series, shown: pd.Series) -> bool:
+    """No blank, or at least two, among the nonzero cells of one relation (or only one
+    nonzero cell: the relation's total is that cell)."""
+    nonzero = raw > 0
+    blanks = int((shown.isna() & nonzero).sum())
+    return blanks != 1 or int(nonzero.sum()) == 1
+
+
+def test_published_trend_hides_small_counts_and_their_complements(demo_small):
+    """Against the raw trend: small counts blank, visible counts unchanged, rates blank with
+    their counts, and every published relation — each unit over its periods, each period
+    over the units, the total's periods — keeps no blank or at least two."""
+    from gridmap.ingest import read_layer
+
+    inc = read_layer(demo_small / "incidents.parquet", kind="incidents").data
+    grids = gpd.read_file(demo_small / "grids.gpkg", layer="grids")
+    res = events.closed_loop(inc, grids, by="community")
+    raw = events.closed_loop_trend(res, freq="week")
+    pub = events.published_trend(res, freq="week", k=5)
+    assert pub.index.equals(raw.index)
+    assert pub[["period", "unit"]].equals(raw[["period", "unit"]])
+    for col in ("reported", "closed"):
+        small = (raw[col] > 0) & (raw[col] < 5)
+        assert small.any()  # the case is exercised
+        assert pub[col][small].isna().all()
+        shown = pub[col].notna()
+        assert (pub[col][shown] == raw[col][shown]).all()
+        total = raw["unit"] == "(all)"
+        assert _one_or_none_blank(raw[col][total], pub[col][total])
+        units = raw[~total]
+        for key in ("unit", "period"):
+            for _, idx in units.groupby(key).groups.items():
+                assert _one_or_none_blank(raw[col][idx], pub[col][idx]), (col, key, idx)
+    assert pub["closure_rate"][pub["reported"].isna() | pub["closed"].isna()].isna().all()
+    assert pub["median_hours"][pub["closed"].isna()].isna().all()
+    # complements were needed: some blanks hide counts of k or more
+    assert (pub["reported"].isna() & (raw["reported"] >= 5)).any()
+
+
+def test_cli_trend_is_the_published_trend(demo_small, tmp_path):
+    from gridmap.cli import main
+    from gridmap.ingest import read_layer
+
+    out = tmp_path / "ev.csv"
+    code = main(["events", "--incidents", str(demo_small / "incidents.parquet"),
+                 "--grids", str(demo_small / "grids.gpkg"), "--by", "community",
+                 "--min-count", "5", "--trend", "month", "--out", str(out)])
+    assert code in (0, 1)
+    got = pd.read_csv(tmp_path / "ev.trend.csv", dtype={"unit": str}, parse_dates=["period"])
+    inc = read_layer(demo_small / "incidents.parquet", kind="incidents").data
+    grids = gpd.read_file(demo_small / "grids.gpkg", layer="grids")
+    want = events.published_trend(events.closed_loop(inc, grids, by="community"),
+                                  freq="month", k=5).reset_index(drop=True)
+    assert got["unit"].tolist() == want["unit"].astype(str).tolist()
+    for col in ("reported", "closed", "closure_rate"):
+        np.testing.assert_allclose(got[col].astype(float), want[col].astype(float))

@@ -54,9 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``gridmap events``; return the exit code."""
-    from ..events import OUTSIDE, closed_loop, closed_loop_trend, published_table
+    from ..events import OUTSIDE, closed_loop, published_table, published_trend
     from ..export import write_result
-    from ..privacy import suppress_small_counts
     from .density import read_cameras, read_grids, show_table
 
     grids = read_grids(args.grids, coords=args.coords)
@@ -78,11 +77,7 @@ def run(args: argparse.Namespace) -> int:
     write_result(published, out)
     print(f"{len(published)} rows written to {out}")
     if args.trend:
-        trend = closed_loop_trend(res, freq=args.trend)
-        trend = suppress_small_counts(trend, ["reported", "closed"], k=args.min_count,
-                                      dependent={"closure_rate": "reported",
-                                                 "on_time_rate": "reported",
-                                                 "median_hours": "closed"})
+        trend = published_trend(res, freq=args.trend, k=args.min_count)
         side = out.with_name(out.stem + ".trend.csv")
         write_result(pd.DataFrame(trend), side)
         print(f"{args.trend}ly trend written to {side} ({len(trend)} rows)")
