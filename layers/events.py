@@ -2,8 +2,11 @@
 
 :func:`closed_loop_layer` colours grids by one metric of
 :func:`gridmap.events.closed_loop` (closure rate, overdue cases, median hours
-to close...). Grids with fewer than ``min_count`` cases are drawn grey
-("fewer than k") and their figures are not shown.
+to close...). The map shows the table as published
+(:func:`gridmap.events.published_table`): a grid whose count of cases is
+small, or would let a small count be worked out from the area's totals, is
+drawn grey ("withheld") without figures, and a metric blanked there (a small
+overdue count, a rate of few closed cases) is withheld too.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gridmap.events import published_table
 from gridmap.i18n import register, tr
 
 from .base import Legend, esc, geojson_dict, legend
@@ -25,7 +29,9 @@ register({
     "eventslayer.overdue": {"zh": "超期件数", "en": "Overdue cases"},
     "eventslayer.median_hours": {"zh": "办结时长中位数（小时）", "en": "Median hours to close"},
     "eventslayer.n": {"zh": "事件数", "en": "Cases"},
-    "eventslayer.fewer": {"zh": "少于 {k} 件", "en": "fewer than {k} cases"},
+    "eventslayer.withheld": {"zh": "已隐去：少于 {k} 件，或可据此推算出小数",
+                             "en": "withheld: fewer than {k} cases, or would let one be worked out"},
+    "eventslayer.value_withheld": {"zh": "已隐去", "en": "withheld"},
     "eventslayer.none": {"zh": "无事件", "en": "no cases"},
 })
 
@@ -60,13 +66,15 @@ def closed_loop_layer(
     grids
         Grid polygons in the display datum.
     table
-        ``closed_loop(..., by="grid").table`` (``unit`` = grid id).
+        ``closed_loop(..., by="grid").table`` (``unit`` = grid id) of the grids
+        shown, raw: the layer publishes it (:func:`gridmap.events.published_table`).
     metric
         One of :data:`METRICS`.
     lang
         ``zh`` or ``en``.
     min_count
-        Grids with 1 to ``min_count - 1`` cases are shown as "fewer than k".
+        ``k``: counts of 1 to ``k - 1``, and the complements that would reveal
+        them, are withheld (grey, no figures).
     grid_id
         Grid id column of ``grids``.
     show
@@ -74,12 +82,16 @@ def closed_loop_layer(
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; choose one of {METRICS}.")
-    t = table.set_index(table["unit"].astype(str))
     ids = grids[grid_id].astype(str)
-    n = t["n"].reindex(ids).fillna(0).to_numpy(dtype=float)
-    v = pd.to_numeric(t[metric], errors="coerce").reindex(ids).to_numpy(dtype=float)
-    small = (n > 0) & (n < min_count)
-    ok = (n >= max(min_count, 1)) & np.isfinite(v)
+    raw = table.set_index(table["unit"].astype(str))
+    pub = published_table(table, k=min_count)
+    pub = pub.set_index(pub["unit"].astype(str))
+    cases = raw["n"].reindex(ids).fillna(0).to_numpy(dtype=float) > 0
+    n = pd.to_numeric(pub["n"], errors="coerce").reindex(ids).to_numpy(dtype=float)
+    v = pd.to_numeric(pub[metric], errors="coerce").reindex(ids).to_numpy(dtype=float)
+    withheld = cases & ~np.isfinite(n)  # small, or a complement: the same grey, one label
+    ok = cases & np.isfinite(n) & np.isfinite(v)
+    value_withheld = cases & np.isfinite(n) & ~np.isfinite(v)
     ramp = _GOOD_HIGH if metric in ("closure_rate", "on_time_rate") else _GOOD_LOW
     if ok.any():
         lo, hi = float(np.nanmin(v[ok])), float(np.nanmax(v[ok]))
@@ -87,20 +99,21 @@ def closed_loop_layer(
         lo, hi = 0.0, 1.0
     edges = np.linspace(lo, hi, len(ramp) + 1)
     fills = np.full(len(grids), "#ffffff", dtype=object)
-    fills[small] = "#c7c7c7"
+    fills[withheld | value_withheld] = "#c7c7c7"
     if ok.any():
         k = np.clip(np.searchsorted(edges[1:-1], v[ok], side="right"), 0, len(ramp) - 1)
         fills[ok] = np.asarray(ramp, dtype=object)[k]
     names = grids["name"].astype(str).to_numpy() if "name" in grids else ids.to_numpy()
     label = tr(f"eventslayer.{metric}", lang)
-    fewer = tr("eventslayer.fewer", lang, k=min_count)
+    grey = tr("eventslayer.withheld", lang, k=min_count)
+    n_label = tr("eventslayer.n", lang)
     tips = []
-    for nm, cases, val, s, good in zip(names, n, v, small, ok, strict=True):
-        if s:
-            body = esc(fewer)
-        elif good:
-            body = (f"{esc(label)}: {esc(_fmt(metric, val))}<br>"
-                    f"{esc(tr('eventslayer.n', lang))}: {cases:,.0f}")
+    for i, nm in enumerate(names):
+        if withheld[i]:
+            body = esc(grey)
+        elif cases[i]:
+            shown = _fmt(metric, v[i]) if ok[i] else tr("eventslayer.value_withheld", lang)
+            body = f"{esc(label)}: {esc(shown)}<br>{esc(n_label)}: {n[i]:,.0f}"
         else:
             body = esc(tr("eventslayer.none", lang))
         tips.append(f"<b>{esc(nm)}</b><br>{body}")
@@ -115,6 +128,6 @@ def closed_loop_layer(
     )
     items = [(c, f"{_fmt(metric, a)}–{_fmt(metric, b)}")
              for c, a, b in zip(ramp, edges[:-1], edges[1:], strict=True)] if ok.any() else []
-    if small.any():
-        items.append(("#c7c7c7", fewer))
+    if (withheld | value_withheld).any():
+        items.append(("#c7c7c7", grey))
     return layer, legend(label, items, legend_id=f"events-{metric}").follow(layer)
