@@ -106,6 +106,14 @@ def _district_tables(_d: District, data_key: str, lang: str):
     return _d.figures().table(lang), ranks
 
 
+def _finest_parent(grids) -> pd.Series | None:
+    """Each grid's community (else street) code: the finest unit whose totals are published."""
+    for col in ("community_code", "street_code"):
+        if col in grids.columns:
+            return grids[col].astype(str)
+    return None
+
+
 def build_map(ws: Workspace, data: DemoData, colour_by: str) -> folium.Map:
     """The one-network map: grids, camera points (clustered), incidents per grid."""
     grids = display_grids(data, ws.data_key, ws.datum)
@@ -123,7 +131,9 @@ def build_map(ws: Workspace, data: DemoData, colour_by: str) -> folium.Map:
         boundary_layer(display_outlines(data, ws.data_key, ws.datum, colour_by)).add_to(group)
     for layer, leg in (
         (group, grid_legend.follow(group)),
-        incident_layer(grids, counts, lang=ws.lang, show=False, geometry_from=polygons),
+        # the rankings publish each community's (or street's) incidents: protect those totals
+        incident_layer(grids, counts, lang=ws.lang, show=False, geometry_from=polygons,
+                       within=_finest_parent(grids)),
         camera_layer(cameras, lang=ws.lang),
     ):
         layer.add_to(m)

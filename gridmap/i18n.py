@@ -355,6 +355,8 @@ register(
         "legend.cameras": {"zh": "摄像机点位状态", "en": "Camera point status"},
         "legend.incidents": {"zh": "事件数（每网格）", "en": "Incidents per grid"},
         "legend.suppressed": {"zh": "少于 {k}（不公开）", "en": "fewer than {k} (suppressed)"},
+        "legend.withheld": {"zh": "少于 {k}，或可据此推算出小数（不公开）",
+                            "en": "fewer than {k}, or would let one be worked out (withheld)"},
         "status.online": {"zh": "全部在线", "en": "all online"},
         "status.mixed": {"zh": "部分离线", "en": "some offline"},
         "status.offline": {"zh": "全部离线", "en": "all offline"},

@@ -2,7 +2,9 @@
 
 Raw incident locations can identify people; the map shows how many incidents
 each grid has, with small counts (below ``min_count``) suppressed as "fewer
-than k". The counts come from :func:`gridmap.assign.assign_points`.
+than k", and with them the counts that would let one be worked out from a
+published total (the map's, or each community's: ``within``). The counts come
+from :func:`gridmap.assign.assign_points`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from folium.map import Layer
 from folium.template import Template
 
 from gridmap.i18n import tr
+from gridmap.privacy import DEFAULT_MIN_COUNT, suppress_complementary
 
 from .base import Legend, esc, geojson_dict, legend
 
@@ -121,7 +124,8 @@ def incident_layer(
     counts: pd.Series | Sequence[float] | np.ndarray,
     *,
     lang: str = "zh",
-    min_count: int = 3,
+    min_count: int = DEFAULT_MIN_COUNT,
+    within: Sequence[object] | np.ndarray | pd.Series | None = None,
     n_classes: int = 5,
     name: str | None = None,
     show: bool = False,
@@ -139,7 +143,15 @@ def incident_layer(
         ``zh`` or ``en``.
     min_count
         Counts from 1 to ``min_count - 1`` are shown only as "fewer than
-        ``min_count``" (``0`` keeps every count).
+        ``min_count``" (``0`` or ``1`` keeps every count).
+    within
+        The group of each grid (aligned by position, e.g. its community code)
+        whose total is published elsewhere, such as a ranking of communities;
+        ``None`` (default): the map's total is (the district's incidents).
+        Counts that, with the others shown, would give a suppressed count
+        away against such a total are withheld too
+        (:func:`gridmap.privacy.suppress_complementary`), under the same grey
+        and one label, so a reader cannot tell them from small ones.
     n_classes
         Number of quantile classes of the unsuppressed counts.
     name
@@ -160,7 +172,14 @@ def incident_layer(
         raise ValueError(
             f"counts has {len(values)} values for {len(grids)} grids; align counts with grids."
         )
-    suppressed = (values > 0) & (values < min_count)
+    if within is not None and len(within) != len(grids):
+        raise ValueError(f"within has {len(within)} group keys for {len(grids)} grids; give "
+                         "one per grid (e.g. grids['community_code']).")
+    groups = None if within is None else np.asarray(within, dtype=object)
+    published = suppress_complementary(pd.DataFrame({"n": values}), ["n"], by=groups,
+                                       k=min_count, flag=None)["n"]
+    suppressed = published.isna().to_numpy()
+    complements = suppressed & (values >= min_count)
     shown = (values > 0) & ~suppressed
     breaks = class_breaks(values[shown], n_classes)
     ramp = _ramp(len(breaks))
@@ -169,7 +188,8 @@ def incident_layer(
     if breaks:
         fills[shown] = np.asarray(ramp, dtype=object)[np.searchsorted(breaks, values[shown])]
     label = tr("tip.incidents", lang)
-    fewer = tr("legend.suppressed", lang, k=min_count)
+    # one label for every grey grid: small counts and their complements look alike
+    fewer = tr("legend.withheld" if complements.any() else "legend.suppressed", lang, k=min_count)
     names = grids["name"].to_numpy() if "name" in grids else np.full(len(grids), None)
     ids = grids["grid_id"].to_numpy() if "grid_id" in grids else grids.index.to_numpy()
     tips = []

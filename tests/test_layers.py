@@ -471,7 +471,9 @@ def test_class_breaks_by_hand():
 
 
 def test_incident_layer_suppresses_small_counts(grids):
-    layer, leg = incident_layer(grids, [0, 2, 5, 9], lang="en", min_count=3)
+    # each grid a group of its own: no total above the grids to protect
+    layer, leg = incident_layer(grids, [0, 2, 5, 9], lang="en", min_count=3,
+                                within=["a", "b", "c", "d"])
     props = [f["properties"] for f in layer.data["features"]]
     assert props[0]["fill"] == ZERO_COLOUR
     assert props[1]["fill"] == SUPPRESSED_COLOUR
@@ -486,6 +488,33 @@ def test_incident_layer_suppresses_small_counts(grids):
     assert "fewer than 3 (suppressed)" in leg.html
     with pytest.raises(ValueError, match="align counts"):
         incident_layer(grids, [1, 2], lang="en")
+
+
+def test_incident_layer_withholds_the_complement_of_a_small_count(grids):
+    """By hand: the map's total (16) is published, so the 2 would be 16 − 5 − 9; the
+    smallest other count (5) is withheld too, under the same grey and one label. With the
+    grids in two communities whose totals are published, {0, 2} and {5, 9}: the 2 is its
+    community's only case (that total is itself small, hidden where it is published), and
+    nothing else needs withholding."""
+    layer, leg = incident_layer(grids, [0, 2, 5, 9], lang="en", min_count=3)
+    props = [f["properties"] for f in layer.data["features"]]
+    assert [p["fill"] == SUPPRESSED_COLOUR for p in props] == [False, True, True, False]
+    label = "fewer than 3, or would let one be worked out (withheld)"
+    assert label in props[1]["tip"]
+    assert label in props[2]["tip"]
+    assert ": 5" not in props[2]["tip"]
+    assert props[3]["tip"].endswith("Incidents: 9")
+    assert label in leg.html
+    by_community, _ = incident_layer(grids, [0, 2, 5, 9], lang="en", min_count=3,
+                                     within=["c1", "c1", "c2", "c2"])
+    props = [f["properties"] for f in by_community.data["features"]]
+    assert [p["fill"] == SUPPRESSED_COLOUR for p in props] == [False, True, False, False]
+    assert "fewer than 3 (suppressed)" in props[1]["tip"]
+    # the layer's default k is the project's
+    default, _ = incident_layer(grids, [0, 4, 6, 9], lang="en", within=["a", "b", "c", "d"])
+    assert "fewer than 5" in default.data["features"][1]["properties"]["tip"]
+    with pytest.raises(ValueError, match="one per grid"):
+        incident_layer(grids, [0, 2, 5, 9], lang="en", within=["c1"])
 
 
 def test_incident_layer_can_reuse_the_grid_polygons(grids):
