@@ -309,7 +309,9 @@ def main() -> None:
     published = suppress_complementary(
         pd.DataFrame(table.drop(columns=table.geometry.name)), counts, k=k,
         by=next((c for c in ("community_code", "street_code") if c in table), None),
-        dependent={c: "n" for c in ("n_per_km2", "n_per_1000") if c in table})
+        # a grid's composite score and Gi* are computed from its count: blank them with it
+        dependent={c: "n" for c in ("n_per_km2", "n_per_1000", "gi_z", "gi_p", "hotspot",
+                                    "composite") if c in table})
     cols = [c for c in ("grid_id", "name", "population", "n_places", "n", "n_per_km2",
                         "n_per_1000", "gi_z", "gi_p", "hotspot", "composite") if c in published]
     # the page counts incidents: say so in the headers (the download keeps `n`)

@@ -90,9 +90,15 @@ def _small(values: np.ndarray, k: int) -> np.ndarray:
 
 
 def _blank(out: pd.DataFrame, col: Hashable, mask: np.ndarray) -> None:
-    """Set ``out[col]`` missing where ``mask`` (in place on the copy)."""
+    """Set ``out[col]`` missing where ``mask`` (in place on the copy).
+
+    Numbers become nullable floats; other columns (a hot-spot class, a label)
+    become objects holding ``pd.NA``.
+    """
     if mask.any():
-        out[col] = out[col].astype("Float64")
+        numeric = pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(
+            out[col])
+        out[col] = out[col].astype("Float64" if numeric else object)
         out.loc[mask, col] = pd.NA
 
 

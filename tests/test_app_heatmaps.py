@@ -93,3 +93,11 @@ def test_grid_table_blanks_a_complement_in_the_community(page, app_data_dir):
     for code in grids["community_code"].unique():
         sel = (grids["community_code"] == code).to_numpy()
         assert (blank & sel & (n > 0)).sum() != 1 or ((n > 0) & sel).sum() == 1
+    # a blank count's composite score and Gi* would give it back: blanked with it
+    table = at.dataframe[0].value.set_index(gid_h).reindex(shown.index)
+    derived = [c for c in label_columns(
+        pd.DataFrame(columns=["composite", "gi_z", "gi_p", "hotspot"]), "en").columns
+        if c in table.columns]
+    assert len(derived) == 4
+    assert table.loc[blank, derived].isna().all().all()
+    assert table.loc[~blank, derived[0]].notna().all()  # the others keep their score

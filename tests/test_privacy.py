@@ -335,3 +335,15 @@ def test_also_by_hand_checked():
     assert by_unit["n"].isna().tolist() == [True, True, False, False]
     both = privacy.suppress_complementary(t, ["n"], by="unit", also_by="period", k=3)
     assert both["n"].isna().tolist() == [True, True, True, True]
+
+
+def test_a_text_column_derived_from_a_count_is_blanked_too():
+    t = pd.DataFrame({"n": [2, 9, 7], "hotspot": ["hot", "cold", "not significant"],
+                      "flag": [True, False, True]})
+    out = privacy.suppress_complementary(t, ["n"], k=5, dependent={"hotspot": "n", "flag": "n"})
+    # 2 is small and 7 its complement against the table's total
+    assert out["n"].isna().tolist() == [True, False, True]
+    assert out["hotspot"].isna().tolist() == [True, False, True]
+    assert out["hotspot"].iloc[1] == "cold"
+    assert out["flag"].isna().tolist() == [True, False, True]
+    assert t["hotspot"].tolist() == ["hot", "cold", "not significant"]  # input unchanged
