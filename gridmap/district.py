@@ -239,6 +239,8 @@ register({
     "district.legend.streets": {"zh": "街道界线", "en": "street boundaries"},
     "district.legend.zero": {"zh": "0 件", "en": "none"},
     "district.legend.suppressed": {"zh": "少于 {k} 件（不公开）", "en": "fewer than {k} (suppressed)"},
+    "district.legend.withheld": {"zh": "少于 {k} 件，或可据此推算出小数（不公开）",
+                                 "en": "fewer than {k}, or would let one be worked out (withheld)"},
     "district.legend.incidents": {"zh": "事件数（每网格）", "en": "Incidents per grid"},
     "district.chart.incidents": {"zh": "事件数", "en": "Incidents"},
     "district.chart.closure": {"zh": "结案率（%）", "en": "Closure rate (%)"},
@@ -902,7 +904,13 @@ def _map_incidents(d: District, lang: str, k: int):
 
     metric = to_metric(d.grids[[d.grids.geometry.name]])
     v = d.incidents_per_grid.astype(float)
-    suppressed = (v > 0) & (v < k)
+    # small counts, and the counts that would give one away against the published
+    # community (else street) totals of the rankings
+    parent = next((c for c in ("community_code", "street_code") if c in d.grids.columns), None)
+    by = None if parent is None else d.grids[parent].astype(str).to_numpy()
+    suppressed = suppress_complementary(pd.DataFrame({"n": v}), ["n"], by=by, k=k,
+                                        flag=None)["n"].isna().to_numpy()
+    withheld = bool((suppressed & (v >= k)).any())
     shown = (v > 0) & ~suppressed
     breaks = _breaks(v[shown])
     ramp = [_RAMP[int(i)] for i in np.linspace(0, len(_RAMP) - 1, len(breaks)).round()] \
@@ -918,8 +926,8 @@ def _map_incidents(d: District, lang: str, k: int):
         handles.append(Patch(facecolor=_ZERO, edgecolor="#999999",
                              label=tr("district.legend.zero", lang)))
     if suppressed.any():
-        handles.append(Patch(facecolor=_SUPPRESSED, label=tr("district.legend.suppressed",
-                                                             lang, k=k)))
+        key = "district.legend.withheld" if withheld else "district.legend.suppressed"
+        handles.append(Patch(facecolor=_SUPPRESSED, label=tr(key, lang, k=k)))
     lo = float(v[shown].min()) if shown.any() else 0.0
     for colour, hi in zip(ramp, breaks, strict=True):
         label = f"{hi:,.0f}" if lo >= hi else f"{lo:,.0f}–{hi:,.0f}"

@@ -556,3 +556,29 @@ def test_cli_refuses_bad_input(tiny_folder, tmp_path, capsys):
     assert "outside the incident data" in capsys.readouterr().err
     assert main(["report", "--data", str(tmp_path / "none"), "--out",
                  str(tmp_path / "r.html")]) == 2
+
+
+def test_report_incident_map_withholds_complements_within_communities():
+    """One community of four grids with 1, 6, 7 and 0 incidents, k = 5: the 1 is small and
+    its community's total (14, in the ranking) minus 7 and 6 would give it back, so the 6
+    (the smallest other) is grey too; the 7 keeps its colour and the 0 the zero colour."""
+    from matplotlib.colors import to_hex
+
+    import gridmap.district as dist
+
+    grids = _grids().assign(street_code="S1", community_code="C1")
+    where = [G00] + [G01] * 6 + [G10] * 7
+    incidents = gpd.GeoDataFrame(
+        {"incident_id": [f"e{i}" for i in range(len(where))], "category": "road",
+         "reported_at": pd.Timestamp("2025-03-01 09:00"),
+         "closed_at": pd.Timestamp("2025-03-01 10:00"), "status": "closed"},
+        geometry=[_at(c, 50 + 20 * i, 100) for i, c in enumerate(where)], crs="EPSG:4549")
+    d = District(grids, _cameras(), incidents, targets=TARGETS)
+    assert d.incidents_per_grid.tolist() == [1, 6, 7, 0]
+    fig = dist._map_incidents(d, "en", 5)
+    faces = [to_hex(c) for c in fig.axes[0].collections[0].get_facecolors()]
+    assert faces[0] == faces[1] == dist._SUPPRESSED
+    assert faces[2] not in (dist._SUPPRESSED, dist._ZERO)
+    assert faces[3] == dist._ZERO
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "fewer than 5, or would let one be worked out (withheld)" in labels
