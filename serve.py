@@ -133,11 +133,13 @@ def warm_up(base_url: str, names: list[str], *, log=print) -> dict[str, float]:
     A page that fails is reported through ``log`` and the others still run:
     the app works without a warm-up, only its first visits are slower.
     """
+    from websockets.exceptions import WebSocketException
+
     done: dict[str, float] = {}
     for name in names:
         try:
             seconds, errors = open_page(base_url, name)
-        except (OSError, TimeoutError, LookupError, ImportError) as exc:
+        except (OSError, TimeoutError, LookupError, WebSocketException) as exc:
             log(f"gridmap: warm-up of page {name or '(default)'!r} failed ({exc}); "
                 "it computes on its first visit")
             continue
@@ -158,10 +160,19 @@ def _server_url() -> str:
 
 
 def _warm_when_ready(deadline_s: float = 300.0) -> None:
-    """Thread body: wait for the server to answer, then :func:`warm_up` every page."""
+    """Thread body: wait for this process's server to answer, then :func:`warm_up` every page."""
+    from streamlit import config
+    from streamlit.runtime import Runtime
+
     t0 = time.monotonic()
     while time.monotonic() - t0 < deadline_s:
         time.sleep(0.5)
+        # the runtime exists once the command line's options (the port...) are in force
+        if not Runtime.exists():
+            continue
+        if config.get_option("server.sslCertFile"):
+            print("gridmap: warm-up skipped: the server speaks TLS", flush=True)
+            return
         try:
             url = _server_url()
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:

@@ -58,6 +58,21 @@ def test_warm_up_is_skipped_when_off_or_behind_sign_in(monkeypatch):
     assert "sign-in" in serve.warm_up_wanted()
 
 
+def test_a_page_that_cannot_be_opened_is_reported_and_skipped():
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    said: list[str] = []
+    done = serve.warm_up(f"http://127.0.0.1:{port}", ["", "events"], log=said.append)
+    assert done == {}
+    assert len(said) == 2
+    assert "'(default)' failed" in said[0]
+    assert "'events' failed" in said[1]
+    assert all("computes on its first visit" in line for line in said)
+
+
 def _serve(data_dir: Path, log: Path):
     """Start serve.py on a free port against ``data_dir``; return the process."""
     import os
