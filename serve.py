@@ -17,7 +17,8 @@ browser would, over the app's own websocket (:func:`warm_up`): each page's
 analyses of the configured data folder are then cached before the first
 planner arrives, and a first visit is as quick as a later one. It is skipped
 when sign-in is on (the pages stop at the sign-in form) or when
-``GRIDMAP_WARMUP=0``. Uploaded data is computed when it is uploaded.
+``GRIDMAP_WARMUP=0``. A session's own uploads are computed when its pages
+are first opened.
 """
 
 from __future__ import annotations
@@ -67,15 +68,18 @@ def preload(modules: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def page_paths(root: Path = ROOT) -> list[str]:
-    """URL path of every page in ``app.PAGES``, ``""`` for the first (the default page).
-
-    Read from the source: importing app.py would run it.
-    """
+def page_scripts(root: Path = ROOT) -> list[str]:
+    """Page scripts listed in ``app.PAGES``, in order (read from the source: importing
+    app.py would run it)."""
     tree = ast.parse((root / "app.py").read_text(encoding="utf-8"))
-    names = [Path(node.args[0].value).stem for node in ast.walk(tree)
-             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Page"
-             and node.args and isinstance(node.args[0], ast.Constant)]
+    return [node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Page"
+            and node.args and isinstance(node.args[0], ast.Constant)]
+
+
+def page_paths(root: Path = ROOT) -> list[str]:
+    """URL path of every page in ``app.PAGES``, ``""`` for the first (the default page)."""
+    names = [Path(script).stem for script in page_scripts(root)]
     return ["", *names[1:]] if names else []
 
 
@@ -155,6 +159,8 @@ def _server_url() -> str:
     address = config.get_option("server.address") or "127.0.0.1"
     if address in ("0.0.0.0", "::"):
         address = "127.0.0.1"
+    elif ":" in address:
+        address = f"[{address}]"  # an IPv6 address in a URL
     base = (config.get_option("server.baseUrlPath") or "").strip("/")
     return f"http://{address}:{config.get_option('server.port')}" + (f"/{base}" if base else "")
 

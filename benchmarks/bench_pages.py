@@ -29,7 +29,6 @@ has no app; ``bench_app`` compares the overview map with ``explore()``.
 
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 import socket
@@ -43,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.bench_app import _district
+from serve import page_scripts
 
 ROOT = Path(__file__).resolve().parents[1]
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
@@ -60,12 +60,8 @@ DRAWN = "path.leaflet-interactive, .leaflet-marker-icon, .leaflet-image-layer, .
 
 
 def pages() -> list[str]:
-    """Page scripts listed in ``app.PAGES`` (read from the source: importing app.py runs it)."""
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    return [node.args[0].value for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Page"
-            and node.args and isinstance(node.args[0], ast.Constant)]
-
+    """Page scripts listed in ``app.PAGES``."""
+    return page_scripts()
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
