@@ -37,6 +37,7 @@ from app_pages._workspace import (
 from gridmap import GridmapError
 from gridmap.aggregate import add_rates, count_per_grid
 from gridmap.crs import metric_crs
+from gridmap.district import grid_parents
 from gridmap.filters import PointFilter, apply_filter
 from gridmap.hotspots import hot_spots
 from gridmap.i18n import register, tr
@@ -308,7 +309,7 @@ def main() -> None:
     # community and street totals are published elsewhere: no grid blank is their difference
     published = suppress_complementary(
         pd.DataFrame(table.drop(columns=table.geometry.name)), counts, k=k,
-        by=next((c for c in ("community_code", "street_code") if c in table), None),
+        by=grid_parents(table),
         # a grid's composite score and Gi* are computed from its count: blank them with it
         dependent={c: "n" for c in ("n_per_km2", "n_per_1000", "gi_z", "gi_p", "hotspot",
                                     "composite") if c in table})

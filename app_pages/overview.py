@@ -19,7 +19,7 @@ from app_pages._workspace import (
 )
 from gridmap import GridmapError
 from gridmap.assign import assign_points
-from gridmap.district import District, parent_units, ranking_table
+from gridmap.district import District, grid_parents, parent_units, ranking_table
 from gridmap.i18n import register, tr
 from layers.base import to_display
 from layers.cameras import camera_layer
@@ -106,14 +106,6 @@ def _district_tables(_d: District, data_key: str, lang: str):
     return _d.figures().table(lang), ranks
 
 
-def _finest_parent(grids) -> pd.Series | None:
-    """Each grid's community (else street) code: the finest unit whose totals are published."""
-    for col in ("community_code", "street_code"):
-        if col in grids.columns:
-            return grids[col].astype(str)
-    return None
-
-
 def build_map(ws: Workspace, data: DemoData, colour_by: str) -> folium.Map:
     """The one-network map: grids, camera points (clustered), incidents per grid."""
     grids = display_grids(data, ws.data_key, ws.datum)
@@ -133,7 +125,7 @@ def build_map(ws: Workspace, data: DemoData, colour_by: str) -> folium.Map:
         (group, grid_legend.follow(group)),
         # the rankings publish each community's (or street's) incidents: protect those totals
         incident_layer(grids, counts, lang=ws.lang, show=False, geometry_from=polygons,
-                       within=_finest_parent(grids)),
+                       within=grid_parents(grids)),
         camera_layer(cameras, lang=ws.lang),
     ):
         layer.add_to(m)

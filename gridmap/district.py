@@ -906,10 +906,8 @@ def _map_incidents(d: District, lang: str, k: int):
     v = d.incidents_per_grid.astype(float)
     # small counts, and the counts that would give one away against the published
     # community (else street) totals of the rankings
-    parent = next((c for c in ("community_code", "street_code") if c in d.grids.columns), None)
-    by = None if parent is None else d.grids[parent].astype(str).to_numpy()
-    suppressed = suppress_complementary(pd.DataFrame({"n": v}), ["n"], by=by, k=k,
-                                        flag=None)["n"].isna().to_numpy()
+    suppressed = suppress_complementary(pd.DataFrame({"n": v}), ["n"], by=grid_parents(d.grids),
+                                        k=k, flag=None)["n"].isna().to_numpy()
     withheld = bool((suppressed & (v >= k)).any())
     shown = (v > 0) & ~suppressed
     breaks = _breaks(v[shown])
@@ -1006,6 +1004,14 @@ def _publish_counts(frame: pd.DataFrame, counts: Sequence[str],
     out = suppress_complementary(frame, counts, by=by, k=k, dependent=dependent,
                                  flag="_suppressed")
     return out, out.pop("_suppressed").to_numpy(dtype=bool)
+
+
+def grid_parents(grids: pd.DataFrame) -> np.ndarray | None:
+    """Each grid's community code (else street code), as text: the finest unit whose totals
+    the rankings publish, to protect with complementary suppression when per-grid counts
+    are shown (pass as ``by``/``within``); ``None`` when the grids have neither column."""
+    col = next((c for c in ("community_code", "street_code") if c in grids.columns), None)
+    return None if col is None else grids[col].astype(str).to_numpy(dtype=object)
 
 
 def parent_units(grids: pd.DataFrame, by: str) -> dict[str, str] | None:
