@@ -29,8 +29,8 @@ register({
     "eventslayer.overdue": {"zh": "超期件数", "en": "Overdue cases"},
     "eventslayer.median_hours": {"zh": "办结时长中位数（小时）", "en": "Median hours to close"},
     "eventslayer.n": {"zh": "事件数", "en": "Cases"},
-    "eventslayer.withheld": {"zh": "已隐去：少于 {k} 件，或可据此推算出小数",
-                             "en": "withheld: fewer than {k} cases, or would let one be worked out"},
+    "eventslayer.withheld": {"zh": "已隐去：小于 {k} 的数，或可据此推算出这类小数的数",
+                             "en": "withheld: a count below {k}, or one that would reveal it"},
     "eventslayer.value_withheld": {"zh": "已隐去", "en": "withheld"},
     "eventslayer.none": {"zh": "无事件", "en": "no cases"},
 })
