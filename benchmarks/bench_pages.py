@@ -208,36 +208,38 @@ def measure(scale: str, *, rounds: int = 3) -> list[dict]:
                                         timeout_ms)
             out.setdefault(script, []).append(t)
 
-    with sync_playwright() as pw:
-        browser = launch(pw, chromium)
-        # 1. as `./run app` runs: the server warms every page up, then planners arrive
-        t_server = time.perf_counter()
-        proc, url = start_app(data_dir, tmp / "streamlit.log")
-        server_s = time.perf_counter() - t_server
-        try:
-            wait_warm_up(proc, tmp / "streamlit.log")
-            warm_s = time.perf_counter() - t_server
-            ctx = new_profile(browser, external)
-            for _ in range(rounds):
-                visit_all(ctx, url, times)
-            ctx.close()
-            cold = new_profile(browser, external)
-            cold_s = time_page(cold, url, timeout_ms)[0]
-            cold.close()
-        finally:
-            stop_app(proc)
-        # 2. without the warm-up (GRIDMAP_WARMUP=0): each page's first visit computes
-        proc, url = start_app(data_dir, tmp / "streamlit-nowarm.log", warm_up=False)
-        try:
-            ctx = new_profile(browser, external)
-            first: dict[str, list[float]] = {}
-            visit_all(ctx, url, first)
-            unwarmed = {k: v[0] for k, v in first.items()}
-            ctx.close()
-        finally:
-            stop_app(proc)
-        browser.close()
-    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with sync_playwright() as pw:
+            browser = launch(pw, chromium)
+            # 1. as `./run app` runs: the server warms every page up, then planners arrive
+            t_server = time.perf_counter()
+            proc, url = start_app(data_dir, tmp / "streamlit.log")
+            server_s = time.perf_counter() - t_server
+            try:
+                wait_warm_up(proc, tmp / "streamlit.log")
+                warm_s = time.perf_counter() - t_server
+                ctx = new_profile(browser, external)
+                for _ in range(rounds):
+                    visit_all(ctx, url, times)
+                ctx.close()
+                cold = new_profile(browser, external)
+                cold_s = time_page(cold, url, timeout_ms)[0]
+                cold.close()
+            finally:
+                stop_app(proc)
+            # 2. without the warm-up (GRIDMAP_WARMUP=0): each page's first visit computes
+            proc, url = start_app(data_dir, tmp / "streamlit-nowarm.log", warm_up=False)
+            try:
+                ctx = new_profile(browser, external)
+                once: dict[str, list[float]] = {}
+                visit_all(ctx, url, once)
+                unwarmed = {k: v[0] for k, v in once.items()}
+                ctx.close()
+            finally:
+                stop_app(proc)
+            browser.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     target = TARGET_S[scale]
     rows = []
     for script in scripts:
