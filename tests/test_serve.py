@@ -76,57 +76,17 @@ def test_a_page_that_cannot_be_opened_is_reported_and_skipped():
     assert all("computes on its first visit" in line for line in said)
 
 
-def _serve(data_dir: Path, log: Path):
-    """Start serve.py on a free port against ``data_dir``; return the process."""
-    import os
-    import socket
-    import subprocess
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "GRIDMAP_DATA_DIR": str(data_dir), "GRIDMAP_WARMUP": "1"}
-    env.pop("GRIDMAP_PASSWORD", None)
-    return subprocess.Popen(
-        [sys.executable, "serve.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        start_new_session=True,
-    ), f"http://127.0.0.1:{port}"
-
-
-def _wait_for(log: Path, text: str, proc, seconds: float = 240) -> str:
-    import time
-
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < seconds:
-        out = log.read_text(encoding="utf-8", errors="replace")
-        if text in out:
-            return out
-        assert proc.poll() is None, out
-        time.sleep(0.5)
-    raise AssertionError(f"{text!r} not in the server log:\n{out}")
-
-
-def _stop(proc) -> None:
-    import subprocess
-
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
-
-
 def test_server_warms_up_every_page_and_reports_page_errors(app_data_dir, tmp_path):
     """The launcher runs every page once at start (no page shows an error on the demo);
-    on a data folder without a district each page's error reaches the server log."""
+    on a data folder without a district each page's error reaches the server log.
+    The server is started as the page benchmark starts it (``serve.py``, warm-up on)."""
+    from benchmarks.bench_pages import start_app, stop_app, wait_warm_up
+
     log = tmp_path / "serve.log"
-    proc, url = _serve(app_data_dir, log)
+    proc, url = start_app(app_data_dir, log)
     try:
-        out = _wait_for(log, "gridmap: warm-up done", proc)
+        wait_warm_up(proc, log, timeout_s=240)
+        out = log.read_text(encoding="utf-8", errors="replace")
         assert "warm-up done: 7 of 7 pages run" in out, out
         assert "showed an error" not in out, out
         assert "failed" not in out, out
@@ -135,15 +95,16 @@ def test_server_warms_up_every_page_and_reports_page_errors(app_data_dir, tmp_pa
         assert seconds > 0
         assert errors == []
     finally:
-        _stop(proc)
+        stop_app(proc)
 
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "notes.txt").write_text("not a district", encoding="utf-8")
     log2 = tmp_path / "serve2.log"
-    proc, url = _serve(broken, log2)
+    proc, _ = start_app(broken, log2)
     try:
-        out = _wait_for(log2, "gridmap: warm-up done", proc)
+        wait_warm_up(proc, log2, timeout_s=240)
+        out = log2.read_text(encoding="utf-8", errors="replace")
         errors = [line for line in out.splitlines() if "showed an error" in line]
         # every page that reads the district says what is missing (the data page reads
         # only this session's uploads)
@@ -151,4 +112,4 @@ def test_server_warms_up_every_page_and_reports_page_errors(app_data_dir, tmp_pa
         assert pages == {"(default)", "grids", "heatmaps", "events", "cameras", "report"}, out
         assert all("GRIDMAP_DATA_DIR" in line for line in errors), errors
     finally:
-        _stop(proc)
+        stop_app(proc)
